@@ -1,0 +1,78 @@
+/*
+ * podmesh-bgpd configuration: the YAML file of DESIGN.md "Contracts", parsed
+ * with libyaml into plain structs.  Every error is reported as FILE:LINE:
+ * message; parsing goes on after an error so that all of them are shown.
+ */
+#ifndef PODMESH_BGP_CONFIG_H
+#define PODMESH_BGP_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/queue.h>
+
+#include "lib/addr.h"
+#include "lib/log.h"
+#include "bgp/wire.h"
+
+#define BGP_PORT 179
+#define DEFAULT_HOLDTIME 90
+#define DEFAULT_CONNECT_RETRY 5
+#define DEFAULT_GR_TIME 120
+#define DEFAULT_RANGE_LIMIT 10000
+#define DEFAULT_CONTROL_SOCKET "/run/podmesh/bgpd.sock"
+
+struct peer_config {
+	TAILQ_ENTRY(peer_config) entry;
+	int line; /* where it was defined */
+	bool is_range; /* a dynamic-neighbour range */
+	struct addr addr; /* static peer */
+	struct prefix range; /* range peer */
+	uint32_t asn;
+	uint16_t port; /* remote port */
+	bool passive;
+	bool rr_client;
+	char *password; /* TCP-MD5, NULL if none */
+	uint8_t add_paths; /* ADDPATH_RECV | ADDPATH_SEND */
+	bool families[AID_MAX];
+	uint16_t holdtime;
+	uint16_t connect_retry;
+	uint8_t multihop; /* TTL; 0 = directly connected (TTL 1 for eBGP) */
+	bool ttl_security; /* GTSM, RFC 5082 */
+	struct addr local_addr; /* source address, family 0 = any */
+	bool graceful_restart;
+	bool next_hop_self;
+	uint32_t max_sessions; /* ranges only */
+	char *description;
+};
+
+TAILQ_HEAD(peer_config_list, peer_config);
+
+struct bgpd_config {
+	char *path;
+	uint32_t router_id; /* host order */
+	uint32_t asn;
+	struct addr listen_addr; /* family 0 = any (dual stack) */
+	uint16_t listen_port; /* 0 = do not listen */
+	char *control_socket;
+	bool route_reflector;
+	uint32_t cluster_id; /* host order; defaults to router_id */
+	struct prefix *originate;
+	size_t noriginate;
+	uint16_t holdtime;
+	uint16_t connect_retry;
+	uint16_t gr_time; /* restart time we advertise */
+	enum log_level log_level;
+	struct peer_config_list peers;
+};
+
+/*
+ * Parses FILE.  Returns the config, or NULL after printing every error as
+ * "FILE:LINE: message" to `errors`.
+ */
+struct bgpd_config *config_load(const char *, FILE *);
+void config_free(struct bgpd_config *);
+bool peer_config_equal(const struct peer_config *, const struct peer_config *);
+struct peer_config *config_find_peer(struct bgpd_config *, const struct addr *);
+
+#endif
