@@ -1,0 +1,186 @@
+/*
+ * The daemon's state as a whole: peers made from the configuration, the
+ * prefixes we originate, listeners and the control socket, and SIGHUP
+ * reloads that touch only what changed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "bgp/bgpd.h"
+#include "bgp/control.h"
+
+struct bgpd *
+bgpd_new(struct event_base *base, struct bgpd_config *conf)
+{
+	struct bgpd *b = xcalloc(1, sizeof(*b));
+
+	b->base = base;
+	b->conf = conf;
+	b->attrs = attr_table_new();
+	b->rib = rib_new(export_rib_change, b);
+	rib_src_init(&b->local, 0);
+	TAILQ_INIT(&b->peers);
+	LIST_INIT(&b->conns);
+	b->flush_ev = event_new(base, -1, 0, export_flush_all, b);
+	b->started = time(NULL);
+	return b;
+}
+
+static void
+bgpd_originate(struct bgpd *b, const struct prefix *pfx, bool add)
+{
+	struct attrs a, *ia;
+	char buf[PREFIX_STRLEN];
+
+	if (!add) {
+		rib_withdraw(b->rib, &b->local, pfx, 0);
+		log_info("withdrawing %s", prefix_ntop(pfx, buf, sizeof(buf)));
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	a.origin = ORIGIN_IGP;
+	a.flags = ATTRF_ORIGIN | ATTRF_ASPATH;
+	ia = attr_intern(b->attrs, &a);
+	rib_update(b->rib, &b->local, pfx, 0, ia);
+	attr_unref(ia);
+	log_info("originating %s", prefix_ntop(pfx, buf, sizeof(buf)));
+}
+
+static bool
+bgpd_has_prefix(const struct bgpd_config *c, const struct prefix *pfx)
+{
+	size_t i;
+
+	for (i = 0; i < c->noriginate; i++)
+		if (prefix_cmp(&c->originate[i], pfx) == 0)
+			return true;
+	return false;
+}
+
+int
+bgpd_start(struct bgpd *b)
+{
+	struct peer_config *pc;
+	char err[256];
+	size_t i;
+
+	if (listener_setup(b) == -1 && b->conf->listen_port != 0)
+		return -1;
+	if (b->conf->control_socket != NULL) {
+		b->control =
+		    control_new(b, b->conf->control_socket, err, sizeof(err));
+		if (b->control == NULL) {
+			log_warnx("control socket: %s", err);
+			return -1;
+		}
+	}
+	for (i = 0; i < b->conf->noriginate; i++)
+		bgpd_originate(b, &b->conf->originate[i], true);
+	TAILQ_FOREACH(pc, &b->conf->peers, entry)
+	if (!pc->is_range)
+		peer_start(peer_new(b, pc, &pc->addr));
+	return 0;
+}
+
+struct peer *
+bgpd_find_peer(struct bgpd *b, const struct addr *a)
+{
+	struct peer *p;
+
+	TAILQ_FOREACH(p, &b->peers, entry)
+	if (addr_cmp(&p->addr, a) == 0)
+		return p;
+	return NULL;
+}
+
+static bool
+bgpd_global_changed(const struct bgpd_config *o, const struct bgpd_config *n)
+{
+	return o->asn != n->asn || o->router_id != n->router_id ||
+	    o->route_reflector != n->route_reflector ||
+	    o->cluster_id != n->cluster_id || o->gr_time != n->gr_time;
+}
+
+/*
+ * SIGHUP: peers whose configuration did not change keep their sessions;
+ * changed ones are reset with Cease/6, removed ones told Cease/3.
+ */
+void
+bgpd_reload(struct bgpd *b, struct bgpd_config *nc)
+{
+	struct bgpd_config *old = b->conf;
+	bool global = bgpd_global_changed(old, nc);
+	struct peer_config *pc;
+	struct peer *p, *next;
+	size_t i;
+
+	b->conf = nc;
+	for (p = TAILQ_FIRST(&b->peers); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		pc = config_find_peer(nc, &p->addr);
+		if (p->dynamic) {
+			if (pc != NULL && pc->is_range && !global &&
+			    peer_config_equal(pc, p->range)) {
+				p->range = pc;
+				continue;
+			}
+		} else if (pc != NULL && !pc->is_range && !global) {
+			if (peer_config_equal(pc, p->conf))
+				continue;
+			peer_log(p, LOG_LVL_INFO, "configuration changed");
+			peer_stop(p, ERR_CEASE_CONF_CHANGE);
+			peer_free(p);
+			peer_start(peer_new(b, pc, &pc->addr));
+			continue;
+		}
+		peer_log(p, LOG_LVL_INFO, "removed from the configuration");
+		peer_stop(
+		    p, global ? ERR_CEASE_CONF_CHANGE : ERR_CEASE_PEER_UNCONF);
+		peer_free(p);
+	}
+	TAILQ_FOREACH(pc, &nc->peers, entry)
+	if (!pc->is_range && bgpd_find_peer(b, &pc->addr) == NULL)
+		peer_start(peer_new(b, pc, &pc->addr));
+
+	for (i = 0; i < old->noriginate; i++)
+		if (!bgpd_has_prefix(nc, &old->originate[i]))
+			bgpd_originate(b, &old->originate[i], false);
+	for (i = 0; i < nc->noriginate; i++)
+		if (!bgpd_has_prefix(old, &nc->originate[i]))
+			bgpd_originate(b, &nc->originate[i], true);
+
+	/* listeners carry the TCP-MD5 keys: rebuild them */
+	listener_setup(b);
+	log_setlevel(nc->log_level);
+	config_free(old);
+	log_info("configuration reloaded");
+}
+
+void
+bgpd_free(struct bgpd *b)
+{
+	struct peer *p;
+	size_t i;
+
+	if (b == NULL)
+		return;
+	if (b->control != NULL)
+		control_free(b->control);
+	listener_free(b);
+	while ((p = TAILQ_FIRST(&b->peers)) != NULL)
+		peer_free(p);
+	session_free_all(b);
+	for (i = 0; i < b->conf->noriginate; i++)
+		rib_withdraw(b->rib, &b->local, &b->conf->originate[i], 0);
+	rib_free(b->rib);
+	attr_table_free(b->attrs);
+	event_free(b->flush_ev);
+	config_free(b->conf);
+	free(b);
+}
