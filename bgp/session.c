@@ -358,6 +358,8 @@ session_check_open(struct peer *p, struct bgp_err *e)
 static void
 session_established(struct peer *p)
 {
+	/* a collision's Cease on the other connection is not this session's */
+	p->last_err_sent = false;
 	rde_established(p);
 }
 
