@@ -1,0 +1,140 @@
+/*
+ * bgpgen internals: a BGP load generator built on podmesh's own codec
+ * (bgp/wire.h).  One poll(2) loop drives any number of sessions; each
+ * session may send a precomputed run of UPDATEs (gen_load.c) and may count
+ * the distinct prefixes it is sent (a bitmap over the generated prefix
+ * space).  bgpgen.c parses the command line and reports; gen_sess.c owns
+ * sockets, the OPEN/KEEPALIVE handshake (RFC 4271 §8, reduced to what a
+ * generator needs) and timers.
+ */
+#ifndef PODMESH_BENCH_GEN_H
+#define PODMESH_BENCH_GEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bgp/wire.h"
+#include "lib/addr.h"
+
+/* the prefixes a run generates: index i is base + i * 2^(32 - len) */
+struct gen_space {
+	uint32_t base; /* host byte order, masked to len */
+	uint8_t len; /* 8..32 */
+	uint64_t size; /* how many indices exist */
+};
+
+/* a precomputed stream of whole BGP messages */
+struct gen_payload {
+	uint8_t *buf;
+	size_t len;
+	size_t nmsgs;
+	size_t nprefixes;
+	double encode_s; /* wall time to build it */
+};
+
+/* distinct prefixes seen on one session */
+struct gen_count {
+	uint64_t *bits;
+	uint64_t nbits;
+	uint64_t have; /* distinct announced, not since withdrawn */
+	uint64_t announced; /* NLRI entries, duplicates included */
+	uint64_t withdrawn; /* withdrawn entries */
+	uint64_t foreign; /* prefixes outside the space */
+	uint64_t updates;
+	uint64_t eors;
+	uint64_t taw; /* RFC 7606 treat-as-withdraw UPDATEs */
+
+	/* the first route's path, to show the DUT did eBGP's work */
+	bool sampled;
+	struct addr sample_nexthop;
+	uint32_t sample_aspath[8];
+	int sample_aspath_len;
+};
+
+enum gen_state {
+	GS_IDLE, /* waiting to (re)connect */
+	GS_CONNECT,
+	GS_LISTEN,
+	GS_OPENSENT,
+	GS_OPENCONFIRM,
+	GS_ESTABLISHED,
+	GS_FAILED,
+};
+
+struct gen_sess {
+	unsigned int idx;
+	struct addr local;
+	struct addr peer;
+	uint16_t port;
+	bool listen;
+	int fd;
+	int lfd;
+	enum gen_state state;
+	double retry_at; /* monotonic, for GS_IDLE */
+
+	uint32_t asn;
+	uint32_t peer_asn;
+	uint16_t holdtime; /* negotiated */
+	double keepalive_at; /* monotonic: next KEEPALIVE due */
+	double hold_at; /* monotonic: peer silent until then = dead */
+	struct update_ctx ctx;
+
+	/* input: raw bytes not yet framed */
+	uint8_t *rbuf;
+	size_t rlen;
+	size_t rcap;
+
+	/* output: control messages first, at message boundaries only */
+	struct ibuf *ctl;
+	size_t ctl_off;
+	const struct gen_payload *bulk;
+	size_t bulk_off;
+	size_t bulk_msg; /* start of the message bulk_off is inside */
+
+	struct gen_count count;
+	bool counting;
+
+	/* CLOCK_REALTIME stamps, 0 until they happen */
+	double established_at;
+	double first_write_at; /* first byte of the bulk handed to TCP */
+	double last_write_at; /* last byte of the bulk handed to TCP */
+	double first_update_at; /* first UPDATE received */
+	double complete_at; /* count.have reached the expectation */
+	uint64_t expect;
+};
+
+struct gen {
+	struct gen_sess *sess;
+	unsigned int nsess;
+	struct gen_space space;
+	uint16_t holdtime; /* what we offer */
+	double deadline; /* monotonic; 0 = none */
+	const char *ready_file; /* created once all are Established */
+	bool ready;
+	bool verbose;
+	unsigned int opening; /* sessions between connect and Established */
+};
+
+/* gen_load.c */
+int gen_space_init(struct gen_space *, const char *, int, uint64_t);
+void gen_space_prefix(const struct gen_space *, uint64_t, struct prefix *);
+int gen_payload_build(struct gen_payload *, const struct gen_space *, uint64_t,
+    uint64_t, const struct attrs *, const struct update_ctx *);
+void gen_payload_free(struct gen_payload *);
+void gen_count_init(struct gen_count *, uint64_t);
+void gen_count_free(struct gen_count *);
+void gen_count_update(
+    struct gen_count *, const struct gen_space *, const struct update *);
+
+/* gen_sess.c */
+void gen_sess_init(struct gen_sess *, unsigned int, const struct addr *,
+    const struct addr *, uint16_t, bool, uint32_t, uint32_t);
+void gen_sess_free(struct gen_sess *);
+int gen_run(struct gen *, bool (*)(struct gen *));
+bool gen_all_established(const struct gen *);
+double gen_now(void);
+double gen_realtime(void);
+const char *gen_sess_name(const struct gen_sess *, char *, size_t);
+
+#endif

@@ -1,0 +1,699 @@
+/*
+ * bgpgen sessions: sockets, the handshake and one poll(2) loop for all.
+ *
+ * This is the part of RFC 4271 §8 a generator needs and no more: connect
+ * (retrying while the peer is not up yet) or accept one connection, send
+ * OPEN, take the peer's OPEN (§6.2 checks via open_parse), exchange
+ * KEEPALIVEs, then stay Established: KEEPALIVE every hold/3 (§4.4), treat
+ * hold-time silence (§6.5) or a NOTIFICATION as the end.  Any protocol
+ * error fails the session, never retries: a benchmark that reconnects would
+ * measure something else.
+ *
+ * Output is two queues: small control messages and the precomputed bulk.
+ * Control messages go out only between whole messages of the bulk, so a
+ * KEEPALIVE due in the middle of a million prefixes is still framed right.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/gen.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+
+/* big enough for any message (65535) plus a batch behind it */
+#define GEN_RBUF (256 * 1024)
+#define GEN_RETRY_S 0.2
+/*
+ * Handshakes in flight at once.  A burst of hundreds of SYNs overflows a
+ * daemon's listen backlog (BIRD's is small) and the kernel's SYN back-off
+ * then spreads session setup over tens of seconds.
+ */
+#define GEN_OPENING_MAX 16
+
+static void gen_sess_fail(struct gen_sess *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+static void gen_sess_notify(struct gen_sess *, const struct bgp_err *);
+static void gen_sess_queue(struct gen_sess *, struct ibuf *);
+static int gen_sess_flush(struct gen_sess *);
+static void gen_sess_connect(struct gen *, struct gen_sess *);
+static void gen_sess_listen(struct gen_sess *);
+static void gen_sess_accept(struct gen *, struct gen_sess *);
+static void gen_sess_start(struct gen *, struct gen_sess *);
+static void gen_sess_read(struct gen *, struct gen_sess *);
+static void gen_sess_msg(
+    struct gen *, struct gen_sess *, uint8_t, struct ibuf *);
+static void gen_sess_open(struct gen *, struct gen_sess *, struct ibuf *);
+static void gen_sess_update(struct gen *, struct gen_sess *, struct ibuf *);
+static void gen_sess_timers(struct gen *, struct gen_sess *, double);
+static void gen_ready(struct gen *);
+
+double
+gen_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* wall clock: comparable between processes, even across namespaces */
+double
+gen_realtime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+const char *
+gen_sess_name(const struct gen_sess *s, char *buf, size_t len)
+{
+	char l[ADDR_STRLEN], p[ADDR_STRLEN];
+
+	snprintf(buf, len, "session %u (%s -> %s)", s->idx,
+	    addr_ntop(&s->local, l, sizeof(l)),
+	    addr_ntop(&s->peer, p, sizeof(p)));
+	return buf;
+}
+
+void
+gen_sess_init(struct gen_sess *s, unsigned int idx, const struct addr *local,
+    const struct addr *peer, uint16_t port, bool listen, uint32_t asn,
+    uint32_t peer_asn)
+{
+	memset(s, 0, sizeof(*s));
+	s->idx = idx;
+	s->local = *local;
+	s->peer = *peer;
+	s->port = port;
+	s->listen = listen;
+	s->fd = s->lfd = -1;
+	s->state = GS_IDLE;
+	s->asn = asn;
+	s->peer_asn = peer_asn;
+	s->rcap = GEN_RBUF;
+	s->rbuf = xmalloc(s->rcap);
+}
+
+void
+gen_sess_free(struct gen_sess *s)
+{
+	struct bgp_err err;
+
+	if (s->state == GS_ESTABLISHED) {
+		/* RFC 4486 §4: Administrative Shutdown, not a crash */
+		memset(&err, 0, sizeof(err));
+		err_set(&err, ERR_CEASE_ADMIN_DOWN, NULL, 0, "done");
+		gen_sess_notify(s, &err);
+	}
+	if (s->fd != -1)
+		close(s->fd);
+	if (s->lfd != -1)
+		close(s->lfd);
+	free(s->rbuf);
+	ibuf_free(s->ctl);
+	if (s->counting)
+		gen_count_free(&s->count);
+	s->fd = s->lfd = -1;
+	s->rbuf = NULL;
+	s->ctl = NULL;
+}
+
+static void
+gen_sess_fail(struct gen_sess *s, const char *fmt, ...)
+{
+	char name[160], msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s: %s", gen_sess_name(s, name, sizeof(name)), msg);
+	if (s->fd != -1)
+		close(s->fd);
+	s->fd = -1;
+	s->state = GS_FAILED;
+}
+
+/* best effort: the session is going down whatever happens */
+static void
+gen_sess_notify(struct gen_sess *s, const struct bgp_err *err)
+{
+	struct ibuf *m;
+	ssize_t n;
+
+	if (s->fd == -1 || (m = msg_notification(err)) == NULL)
+		return;
+	n = write(s->fd, ibuf_data(m), ibuf_size(m));
+	(void)n;
+	ibuf_free(m);
+}
+
+static void
+gen_sess_queue(struct gen_sess *s, struct ibuf *m)
+{
+	if (m == NULL)
+		fatalx("%s: no message", __func__);
+	if (s->ctl == NULL)
+		s->ctl = ibuf_dynamic(256, 1 << 20);
+	if (ibuf_add_ibuf(s->ctl, m) == -1)
+		fatalx("%s: control queue full", __func__);
+	ibuf_free(m);
+}
+
+/* the length field of the bulk message that starts at off */
+static size_t
+gen_bulk_msglen(const struct gen_payload *pl, size_t off)
+{
+	return (size_t)pl->buf[off + BGP_MARKER_LEN] << 8 |
+	    pl->buf[off + BGP_MARKER_LEN + 1];
+}
+
+/* writes until the socket is full or nothing is left; -1 on error */
+static int
+gen_sess_flush(struct gen_sess *s)
+{
+	const struct gen_payload *pl = s->bulk;
+	size_t left, end;
+	ssize_t n;
+
+	for (;;) {
+		if (s->ctl != NULL &&
+		    (pl == NULL || s->bulk_off == s->bulk_msg ||
+		        s->bulk_off == pl->len)) {
+			left = ibuf_size(s->ctl) - s->ctl_off;
+			n = write(s->fd,
+			    (uint8_t *)ibuf_data(s->ctl) + s->ctl_off, left);
+			if (n == -1)
+				goto err;
+			s->ctl_off += n;
+			if (s->ctl_off == ibuf_size(s->ctl)) {
+				ibuf_free(s->ctl);
+				s->ctl = NULL;
+				s->ctl_off = 0;
+			}
+			continue;
+		}
+		if (s->state != GS_ESTABLISHED || pl == NULL ||
+		    s->bulk_off == pl->len)
+			return 0;
+		end = pl->len;
+		if (s->ctl != NULL)
+			end = s->bulk_msg + gen_bulk_msglen(pl, s->bulk_msg);
+		if (s->first_write_at == 0)
+			s->first_write_at = gen_realtime();
+		n = write(s->fd, pl->buf + s->bulk_off, end - s->bulk_off);
+		if (n == -1)
+			goto err;
+		s->bulk_off += n;
+		while (s->bulk_msg < pl->len &&
+		    s->bulk_msg + gen_bulk_msglen(pl, s->bulk_msg) <=
+		        s->bulk_off)
+			s->bulk_msg += gen_bulk_msglen(pl, s->bulk_msg);
+		if (s->bulk_off == pl->len)
+			s->last_write_at = gen_realtime();
+	}
+err:
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	gen_sess_fail(s, "write: %s", strerror(errno));
+	return -1;
+}
+
+static bool
+gen_sess_wants_write(const struct gen_sess *s)
+{
+	if (s->state == GS_CONNECT)
+		return true;
+	if (s->fd == -1)
+		return false;
+	if (s->ctl != NULL)
+		return true;
+	return s->state == GS_ESTABLISHED && s->bulk != NULL &&
+	    s->bulk_off < s->bulk->len;
+}
+
+static int
+gen_socket(const struct addr *a)
+{
+	int fd, on = 1;
+
+	fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	/* KEEPALIVEs and OPENs are tiny; do not let Nagle hold them */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	return fd;
+}
+
+static void
+gen_sess_connect(struct gen *g, struct gen_sess *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	if ((s->fd = gen_socket(&s->peer)) == -1) {
+		gen_sess_fail(s, "socket: %s", strerror(errno));
+		return;
+	}
+	sl = addr_to_sockaddr(&s->local, 0, &ss);
+	if (bind(s->fd, (struct sockaddr *)&ss, sl) == -1) {
+		gen_sess_fail(s, "bind: %s", strerror(errno));
+		return;
+	}
+	sl = addr_to_sockaddr(&s->peer, s->port, &ss);
+	if (connect(s->fd, (struct sockaddr *)&ss, sl) == 0) {
+		gen_sess_start(g, s);
+		return;
+	}
+	if (errno == EINPROGRESS) {
+		s->state = GS_CONNECT;
+		return;
+	}
+	/* not up yet: try again shortly, until the deadline */
+	close(s->fd);
+	s->fd = -1;
+	s->state = GS_IDLE;
+	s->retry_at = gen_now() + GEN_RETRY_S;
+}
+
+static void
+gen_sess_listen(struct gen_sess *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	if ((s->lfd = gen_socket(&s->local)) == -1) {
+		gen_sess_fail(s, "socket: %s", strerror(errno));
+		return;
+	}
+	sl = addr_to_sockaddr(&s->local, s->port, &ss);
+	if (bind(s->lfd, (struct sockaddr *)&ss, sl) == -1 ||
+	    listen(s->lfd, 4) == -1) {
+		gen_sess_fail(
+		    s, "listen on port %u: %s", s->port, strerror(errno));
+		return;
+	}
+	s->state = GS_LISTEN;
+}
+
+static void
+gen_sess_accept(struct gen *g, struct gen_sess *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct addr from;
+	char buf[ADDR_STRLEN];
+	int fd, on = 1;
+
+	fd = accept4(
+	    s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1)
+		return;
+	if (addr_from_sockaddr((struct sockaddr *)&ss, &from, NULL) == -1 ||
+	    (addr_is_set(&s->peer) && addr_cmp(&from, &s->peer) != 0)) {
+		log_warnx("refusing a connection from %s",
+		    addr_ntop(&from, buf, sizeof(buf)));
+		close(fd);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	close(s->lfd);
+	s->lfd = -1;
+	s->fd = fd;
+	gen_sess_start(g, s);
+}
+
+/* TCP is up: send our OPEN (RFC 4271 §8.2.2, Connect -> OpenSent) */
+static void
+gen_sess_start(struct gen *g, struct gen_sess *s)
+{
+	struct bgp_open o;
+
+	memset(&o, 0, sizeof(o));
+	o.holdtime = g->holdtime;
+	o.bgpid = s->local.family == AF_INET ? addr_v4(&s->local)
+	                                     : 0x0a000000 + s->idx + 1;
+	o.caps.mp[AID_IPV4] = true;
+	o.caps.as4 = true;
+	o.caps.as4_asn = s->asn;
+	o.caps.refresh = true;
+	gen_sess_queue(s, open_build(&o));
+	s->state = GS_OPENSENT;
+	/* RFC 4271 §8.2.2: a large hold timer while waiting for OPEN */
+	s->hold_at = gen_now() + 240;
+}
+
+static void
+gen_sess_open(struct gen *g, struct gen_sess *s, struct ibuf *body)
+{
+	struct bgp_open o;
+	struct bgp_caps ours;
+	struct bgp_neg neg;
+	struct bgp_err err;
+	uint32_t as;
+
+	memset(&err, 0, sizeof(err));
+	if (open_parse(body, &o, &err) == -1) {
+		gen_sess_notify(s, &err);
+		gen_sess_fail(s, "bad OPEN: %s", err.reason);
+		return;
+	}
+	if ((as = open_peer_as(&o)) != s->peer_asn) {
+		err_set(&err, ERR_OPEN_AS, NULL, 0, "peer says AS %u", as);
+		gen_sess_notify(s, &err);
+		gen_sess_fail(
+		    s, "peer says AS %u, expected %u", as, s->peer_asn);
+		return;
+	}
+	memset(&ours, 0, sizeof(ours));
+	ours.mp[AID_IPV4] = ours.as4 = ours.refresh = true;
+	if (caps_negotiate(&ours, &o.caps, &neg, &err) == -1) {
+		gen_sess_notify(s, &err);
+		gen_sess_fail(s, "capabilities: %s", err.reason);
+		return;
+	}
+	if (!neg.as4) {
+		/* the precomputed UPDATEs carry 4-octet AS_PATHs */
+		err_set(&err, ERR_OPEN_CAPA, NULL, 0, "no AS4");
+		gen_sess_notify(s, &err);
+		gen_sess_fail(s, "peer lacks 4-octet AS numbers (RFC 6793)");
+		return;
+	}
+	s->holdtime = o.holdtime < g->holdtime ? o.holdtime : g->holdtime;
+	memset(&s->ctx, 0, sizeof(s->ctx));
+	s->ctx.as4 = true;
+	s->ctx.ebgp = s->asn != s->peer_asn;
+	s->ctx.maxlen = BGP_MAX_LEN;
+	gen_sess_queue(s, msg_keepalive());
+	s->state = GS_OPENCONFIRM;
+	s->keepalive_at = gen_now() + s->holdtime / 3.0;
+	s->hold_at = s->holdtime > 0 ? gen_now() + s->holdtime : 0;
+}
+
+static void
+gen_sess_update(struct gen *g, struct gen_sess *s, struct ibuf *body)
+{
+	struct update u;
+	struct bgp_err err;
+
+	if (!s->counting)
+		return;
+	memset(&err, 0, sizeof(err));
+	if (update_parse(body, &s->ctx, &u, &err) == -1) {
+		update_clean(&u);
+		gen_sess_notify(s, &err);
+		gen_sess_fail(s, "bad UPDATE: %s", err.reason);
+		return;
+	}
+	if (s->first_update_at == 0 && u.nannounced > 0)
+		s->first_update_at = gen_realtime();
+	gen_count_update(&s->count, &g->space, &u);
+	update_clean(&u);
+	if (s->expect > 0 && s->complete_at == 0 && s->count.have >= s->expect)
+		s->complete_at = gen_realtime();
+}
+
+static void
+gen_sess_msg(struct gen *g, struct gen_sess *s, uint8_t type, struct ibuf *body)
+{
+	struct bgp_err err;
+	struct ibuf data;
+	uint8_t code, sub;
+	char name[160], desc[128];
+
+	if (s->hold_at > 0)
+		s->hold_at = gen_now() + (s->holdtime > 0 ? s->holdtime : 240);
+	memset(&err, 0, sizeof(err));
+	switch (type) {
+	case MSG_OPEN:
+		if (s->state == GS_OPENSENT) {
+			gen_sess_open(g, s, body);
+			return;
+		}
+		break;
+	case MSG_KEEPALIVE:
+		if (s->state == GS_OPENCONFIRM) {
+			s->state = GS_ESTABLISHED;
+			s->established_at = gen_realtime();
+			if (g->verbose)
+				log_info("%s: Established",
+				    gen_sess_name(s, name, sizeof(name)));
+			return;
+		}
+		if (s->state == GS_ESTABLISHED)
+			return;
+		break;
+	case MSG_UPDATE:
+		if (s->state == GS_ESTABLISHED) {
+			gen_sess_update(g, s, body);
+			return;
+		}
+		break;
+	case MSG_NOTIFICATION:
+		if (msg_notification_parse(body, &code, &sub, &data) == -1)
+			code = sub = 0;
+		gen_sess_fail(s, "peer sent NOTIFICATION %s",
+		    err_describe(code, sub, desc, sizeof(desc)));
+		return;
+	case MSG_RREFRESH:
+		/* a generator has no Adj-RIB-Out to resend; ignore */
+		if (s->state == GS_ESTABLISHED)
+			return;
+		break;
+	}
+	err_set(&err,
+	    s->state == GS_OPENSENT          ? ERR_FSM_OPENSENT
+	        : s->state == GS_OPENCONFIRM ? ERR_FSM_OPENCONFIRM
+	                                     : ERR_FSM_ESTABLISHED,
+	    &type, 1, "unexpected message type %u", type);
+	gen_sess_notify(s, &err);
+	gen_sess_fail(s, "unexpected message type %u", type);
+}
+
+static void
+gen_sess_read(struct gen *g, struct gen_sess *s)
+{
+	struct ibuf h, body;
+	struct bgp_err err;
+	size_t pos = 0;
+	ssize_t n;
+	uint16_t len;
+	uint8_t type;
+
+	n = read(s->fd, s->rbuf + s->rlen, s->rcap - s->rlen);
+	if (n == 0) {
+		gen_sess_fail(s, "connection closed by peer");
+		return;
+	}
+	if (n == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			gen_sess_fail(s, "read: %s", strerror(errno));
+		return;
+	}
+	s->rlen += n;
+	memset(&err, 0, sizeof(err));
+	while (s->rlen - pos >= BGP_HDR_LEN && s->state != GS_FAILED) {
+		ibuf_from_buffer(&h, s->rbuf + pos, s->rlen - pos);
+		if (msg_header_check(&h, BGP_MAX_LEN, &type, &len, &err) ==
+		    -1) {
+			gen_sess_notify(s, &err);
+			gen_sess_fail(s, "bad header: %s", err.reason);
+			return;
+		}
+		if (s->rlen - pos < len)
+			break;
+		ibuf_from_buffer(
+		    &body, s->rbuf + pos + BGP_HDR_LEN, len - BGP_HDR_LEN);
+		gen_sess_msg(g, s, type, &body);
+		pos += len;
+	}
+	if (s->state == GS_FAILED)
+		return;
+	memmove(s->rbuf, s->rbuf + pos, s->rlen - pos);
+	s->rlen -= pos;
+}
+
+static void
+gen_sess_timers(struct gen *g, struct gen_sess *s, double now)
+{
+	if (s->state == GS_IDLE && now >= s->retry_at) {
+		if (s->listen)
+			gen_sess_listen(s);
+		else if (g->opening < GEN_OPENING_MAX) {
+			g->opening++;
+			gen_sess_connect(g, s);
+		}
+		return;
+	}
+	if (s->state < GS_OPENSENT || s->state == GS_FAILED)
+		return;
+	if (s->hold_at > 0 && now >= s->hold_at) {
+		struct bgp_err err;
+
+		memset(&err, 0, sizeof(err));
+		err_set(&err, ERR_HOLD, NULL, 0, "hold timer expired");
+		gen_sess_notify(s, &err);
+		gen_sess_fail(s, "hold timer expired");
+		return;
+	}
+	if (s->state >= GS_OPENCONFIRM && s->holdtime > 0 &&
+	    now >= s->keepalive_at) {
+		gen_sess_queue(s, msg_keepalive());
+		s->keepalive_at = now + s->holdtime / 3.0;
+	}
+}
+
+static double
+gen_next_timer(const struct gen *g, double now)
+{
+	const struct gen_sess *s;
+	double next = now + 1.0;
+	unsigned int i;
+
+	for (i = 0; i < g->nsess; i++) {
+		s = &g->sess[i];
+		if (s->state == GS_IDLE && s->retry_at < next)
+			next = s->retry_at;
+		if (s->state >= GS_OPENCONFIRM && s->state != GS_FAILED &&
+		    s->holdtime > 0 && s->keepalive_at < next)
+			next = s->keepalive_at;
+	}
+	if (g->deadline > 0 && g->deadline < next)
+		next = g->deadline;
+	return next;
+}
+
+bool
+gen_all_established(const struct gen *g)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nsess; i++)
+		if (g->sess[i].state != GS_ESTABLISHED)
+			return false;
+	return true;
+}
+
+/* tells whoever started us (a script polling for the file) we are up */
+static void
+gen_ready(struct gen *g)
+{
+	int fd;
+
+	g->ready = true;
+	if (g->verbose)
+		log_info("all %u sessions Established", g->nsess);
+	if (g->ready_file == NULL)
+		return;
+	fd =
+	    open(g->ready_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1)
+		log_warn("%s", g->ready_file);
+	else
+		close(fd);
+}
+
+/*
+ * Runs every session until done(g) says so (0), a session fails (-1) or
+ * the deadline passes (1).
+ */
+int
+gen_run(struct gen *g, bool (*done)(struct gen *))
+{
+	struct pollfd *pfd;
+	struct gen_sess *s;
+	unsigned int i;
+	double now, next;
+	int timeout, rc = -1, err;
+	socklen_t el;
+
+	pfd = xcalloc(g->nsess, sizeof(*pfd));
+	for (;;) {
+		now = gen_now();
+		g->opening = 0;
+		for (i = 0; i < g->nsess; i++)
+			if (g->sess[i].state >= GS_CONNECT &&
+			    g->sess[i].state <= GS_OPENCONFIRM &&
+			    g->sess[i].state != GS_LISTEN)
+				g->opening++;
+		for (i = 0; i < g->nsess; i++)
+			gen_sess_timers(g, &g->sess[i], now);
+		/* done first: a peer may hang up right after the last route */
+		if (done(g)) {
+			rc = 0;
+			goto out;
+		}
+		for (i = 0; i < g->nsess; i++) {
+			s = &g->sess[i];
+			if (s->state == GS_FAILED)
+				goto out;
+			if (s->fd != -1 && gen_sess_wants_write(s) &&
+			    s->state != GS_CONNECT && gen_sess_flush(s) == -1)
+				goto out;
+		}
+		if (!g->ready && gen_all_established(g))
+			gen_ready(g);
+		if (g->deadline > 0 && now >= g->deadline) {
+			rc = 1;
+			goto out;
+		}
+
+		for (i = 0; i < g->nsess; i++) {
+			s = &g->sess[i];
+			pfd[i].fd = s->state == GS_LISTEN ? s->lfd : s->fd;
+			pfd[i].events = POLLIN;
+			if (gen_sess_wants_write(s))
+				pfd[i].events |= POLLOUT;
+			pfd[i].revents = 0;
+		}
+		next = gen_next_timer(g, now);
+		timeout = next > now ? (int)((next - now) * 1000) + 1 : 0;
+		if (poll(pfd, g->nsess, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+
+		for (i = 0; i < g->nsess; i++) {
+			s = &g->sess[i];
+			if (pfd[i].revents == 0 || pfd[i].fd == -1)
+				continue;
+			if (s->state == GS_LISTEN) {
+				gen_sess_accept(g, s);
+				continue;
+			}
+			if (s->state == GS_CONNECT) {
+				el = sizeof(err);
+				if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR,
+				        &err, &el) == -1 ||
+				    err != 0) {
+					close(s->fd);
+					s->fd = -1;
+					s->state = GS_IDLE;
+					s->retry_at = gen_now() + GEN_RETRY_S;
+					continue;
+				}
+				gen_sess_start(g, s);
+				continue;
+			}
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+				gen_sess_read(g, s);
+		}
+	}
+out:
+	free(pfd);
+	return rc;
+}
