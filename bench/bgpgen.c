@@ -408,7 +408,7 @@ main(int argc, char *argv[])
 	};
 	struct opts o;
 	struct gen g;
-	uint64_t space;
+	uint64_t space = 0;
 	int ch, rc;
 
 	memset(&o, 0, sizeof(o));
