@@ -105,16 +105,20 @@ static void
 fsm_change_state(struct peer *p, enum peer_state state, enum fsm_event event)
 {
 	enum peer_state old = p->state;
+	bool cycling;
 
 	if (old == state)
 		return;
 	p->prev_state = old;
 	p->state = state;
 	p->last_event = event;
-	peer_log(p,
-	    old == STATE_ESTABLISHED || state == STATE_ESTABLISHED
-	        ? LOG_LVL_INFO
-	        : LOG_LVL_DEBUG,
+	/*
+	 * Every change is logged at info, except the Connect/Active cycle of
+	 * a peer we cannot reach, which would say the same every few seconds.
+	 */
+	cycling = (old == STATE_CONNECT && state == STATE_ACTIVE) ||
+	    (old == STATE_ACTIVE && state == STATE_CONNECT);
+	peer_log(p, cycling ? LOG_LVL_DEBUG : LOG_LVL_INFO,
 	    "state %s -> %s (%s)", peer_state_name(old), peer_state_name(state),
 	    fsm_event_name(event));
 	if (state == STATE_ESTABLISHED) {

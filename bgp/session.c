@@ -145,7 +145,7 @@ session_connect(struct peer *p)
 	    p->addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		peer_log(p, LOG_LVL_WARN, "socket: %s", strerror(errno));
-		goto fail;
+		return; /* ConnectRetry tries again */
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (p->conf->password != NULL &&
@@ -153,7 +153,7 @@ session_connect(struct peer *p)
 	        p->conf->password) == -1) {
 		peer_log(p, LOG_LVL_WARN, "TCP-MD5: %s", strerror(errno));
 		close(fd);
-		goto fail;
+		return; /* ConnectRetry tries again */
 	}
 	if (sock_ttl(fd, p->addr.family, p->conf, p->src.ebgp) == -1)
 		peer_log(p, LOG_LVL_WARN, "setting TTL: %s", strerror(errno));
@@ -163,7 +163,7 @@ session_connect(struct peer *p)
 			peer_log(p, LOG_LVL_WARN, "bind to local-address: %s",
 			    strerror(errno));
 			close(fd);
-			goto fail;
+			return; /* ConnectRetry tries again */
 		}
 	}
 	c = conn_new(p->bgpd, fd, true);
@@ -174,10 +174,6 @@ session_connect(struct peer *p)
 	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&ss, len) ==
 	    -1)
 		peer_log(p, LOG_LVL_DEBUG, "connect: %s", strerror(errno));
-	return;
-fail:
-	/* ConnectRetry tries again */
-	return;
 }
 
 static void
