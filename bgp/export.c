@@ -458,11 +458,11 @@ export_backpressure(struct bgpd *b)
 		max = outq_len(p->outq);
 	if (!b->paused && max > OUTQ_HIGH) {
 		b->paused = true;
-		log_debug("output backlog %zu: pausing input", max);
+		log_info("output backlog of %zu prefixes: pausing input", max);
 		session_pause_reading(b, true);
 	} else if (b->paused && max < OUTQ_LOW) {
 		b->paused = false;
-		log_debug("output backlog %zu: resuming input", max);
+		log_info("output backlog down to %zu: resuming input", max);
 		session_pause_reading(b, false);
 	}
 }
