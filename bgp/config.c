@@ -17,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/un.h>
+#include <stddef.h>
+
 #include <yaml.h>
 
 #include "lib/xmalloc.h"
@@ -49,16 +51,41 @@ struct cfg {
 	bool cluster_id_set;
 };
 
-/* one known key of a mapping; `arg` is the struct being filled */
+/*
+ * One known key of a mapping.  Plain values (CFG_BOOL, CFG_U8..CFG_U32) are
+ * stored at `off` in the struct cfg_map is given as `fields`; CFG_FUNC keys
+ * call `parse` with `arg` (no parse: known, handled elsewhere).
+ */
+enum cfg_type {
+	CFG_FUNC,
+	CFG_BOOL,
+	CFG_U8,
+	CFG_U16,
+	CFG_U32,
+};
+
 struct cfg_key {
 	const char *name;
+	enum cfg_type type;
 	void (*parse)(struct cfg *, const char *, yaml_node_t *, void *);
+	size_t off;
+	uint32_t min, max;
 };
+
+#define CFG_KEY_BOOL(n, st, field)                                             \
+	{                                                                      \
+		.name = n, .type = CFG_BOOL, .off = offsetof(st, field)        \
+	}
+#define CFG_KEY_UINT(n, width, st, field, lo, hi)                              \
+	{                                                                      \
+		.name = n, .type = width, .off = offsetof(st, field),          \
+		.min = lo, .max = hi                                           \
+	}
 
 static void cfg_error(struct cfg *, int, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 static void cfg_map(struct cfg *, yaml_node_t *, const char *,
-    const struct cfg_key *, size_t, void *);
+    const struct cfg_key *, size_t, void *, void *);
 
 static void
 cfg_error(struct cfg *cfg, int line, const char *fmt, ...)
@@ -317,9 +344,38 @@ cfg_holdtime(struct cfg *cfg, const char *field, yaml_node_t *n, uint16_t *out)
  * Walks a mapping: rejects duplicate and unknown keys and calls each known
  * key's parser with the field's full name ("peers[2].asn") for messages.
  */
+/* a plain value of a table-driven key, stored into `fields` */
+static void
+cfg_value(struct cfg *cfg, const char *field, yaml_node_t *n,
+    const struct cfg_key *k, void *fields)
+{
+	uint8_t *p = (uint8_t *)fields + k->off;
+	uint64_t v;
+
+	if (k->type == CFG_BOOL) {
+		cfg_bool(cfg, field, n, (bool *)p);
+		return;
+	}
+	if (cfg_uint(cfg, field, n, k->min, k->max, &v) == -1)
+		return;
+	switch (k->type) {
+	case CFG_U8:
+		*p = v;
+		break;
+	case CFG_U16:
+		*(uint16_t *)p = v;
+		break;
+	case CFG_U32:
+		*(uint32_t *)p = v;
+		break;
+	default:
+		break;
+	}
+}
+
 static void
 cfg_map(struct cfg *cfg, yaml_node_t *map, const char *where,
-    const struct cfg_key *keys, size_t nkeys, void *arg)
+    const struct cfg_key *keys, size_t nkeys, void *arg, void *fields)
 {
 	yaml_node_pair_t *pair, *prev;
 	yaml_node_t *k, *pk, *v;
@@ -359,11 +415,12 @@ cfg_map(struct cfg *cfg, yaml_node_t *map, const char *where,
 			    name, *where ? " in " : "", where);
 			continue;
 		}
-		if (keys[i].parse == NULL) /* known, handled elsewhere */
-			continue;
 		snprintf(field, sizeof(field), "%s%s%s", where,
 		    *where ? "." : "", name);
-		keys[i].parse(cfg, field, v, arg);
+		if (keys[i].type != CFG_FUNC)
+			cfg_value(cfg, field, v, &keys[i], fields);
+		else if (keys[i].parse != NULL)
+			keys[i].parse(cfg, field, v, arg);
 	}
 }
 
@@ -421,19 +478,10 @@ cfg_listen_address(
 		memset(&conf->listen_addr, 0, sizeof(conf->listen_addr));
 }
 
-static void
-cfg_listen_port(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
-{
-	struct bgpd_config *conf = arg;
-	uint64_t v;
-
-	if (cfg_uint(cfg, field, n, 0, UINT16_MAX, &v) == 0)
-		conf->listen_port = v;
-}
-
 static const struct cfg_key listen_keys[] = {
     {.name = "address", .parse = cfg_listen_address},
-    {.name = "port", .parse = cfg_listen_port},
+    CFG_KEY_UINT(
+        "port", CFG_U16, struct bgpd_config, listen_port, 0, UINT16_MAX),
 };
 
 static void
@@ -441,7 +489,7 @@ cfg_listen(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
 {
 	if (cfg_is_map(cfg, field, n))
 		cfg_map(cfg, n, field, listen_keys,
-		    sizeof(listen_keys) / sizeof(listen_keys[0]), arg);
+		    sizeof(listen_keys) / sizeof(listen_keys[0]), arg, arg);
 }
 
 static void
@@ -491,7 +539,7 @@ cfg_route_reflector(
 	}
 	if (cfg_is_map(cfg, field, n))
 		cfg_map(cfg, n, field, rr_keys,
-		    sizeof(rr_keys) / sizeof(rr_keys[0]), arg);
+		    sizeof(rr_keys) / sizeof(rr_keys[0]), arg, arg);
 }
 
 static void
@@ -536,29 +584,9 @@ cfg_global_holdtime(
 	cfg_holdtime(cfg, field, n, &conf->holdtime);
 }
 
-static void
-cfg_global_connect_retry(
-    struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
-{
-	struct bgpd_config *conf = arg;
-	uint64_t v;
-
-	if (cfg_uint(cfg, field, n, 1, UINT16_MAX, &v) == 0)
-		conf->connect_retry = v;
-}
-
-static void
-cfg_restart_time(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
-{
-	struct bgpd_config *conf = arg;
-	uint64_t v;
-
-	if (cfg_uint(cfg, field, n, 0, GR_TIME_MAX, &v) == 0)
-		conf->gr_time = v;
-}
-
 static const struct cfg_key gr_keys[] = {
-    {.name = "restart-time", .parse = cfg_restart_time},
+    CFG_KEY_UINT(
+        "restart-time", CFG_U16, struct bgpd_config, gr_time, 0, GR_TIME_MAX),
 };
 
 static void
@@ -566,7 +594,7 @@ cfg_global_gr(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
 {
 	if (cfg_is_map(cfg, field, n))
 		cfg_map(cfg, n, field, gr_keys,
-		    sizeof(gr_keys) / sizeof(gr_keys[0]), arg);
+		    sizeof(gr_keys) / sizeof(gr_keys[0]), arg, arg);
 }
 
 static void
@@ -635,33 +663,6 @@ cfg_peer_asn(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
 	cp->has_asn = true;
 	if (cfg_asn(cfg, field, n, &cp->pc->asn) == -1)
 		cp->bad = true;
-}
-
-static void
-cfg_peer_port(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
-{
-	struct cfg_peer *cp = arg;
-	uint64_t v;
-
-	if (cfg_uint(cfg, field, n, 1, UINT16_MAX, &v) == 0)
-		cp->pc->port = v;
-}
-
-static void
-cfg_peer_passive(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
-{
-	struct cfg_peer *cp = arg;
-
-	cfg_bool(cfg, field, n, &cp->pc->passive);
-}
-
-static void
-cfg_peer_rr_client(
-    struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
-{
-	struct cfg_peer *cp = arg;
-
-	cfg_bool(cfg, field, n, &cp->pc->rr_client);
 }
 
 static void
@@ -763,36 +764,6 @@ cfg_peer_holdtime(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
 }
 
 static void
-cfg_peer_connect_retry(
-    struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
-{
-	struct cfg_peer *cp = arg;
-	uint64_t v;
-
-	if (cfg_uint(cfg, field, n, 1, UINT16_MAX, &v) == 0)
-		cp->pc->connect_retry = v;
-}
-
-static void
-cfg_peer_multihop(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
-{
-	struct cfg_peer *cp = arg;
-	uint64_t v;
-
-	if (cfg_uint(cfg, field, n, 1, 255, &v) == 0)
-		cp->pc->multihop = v;
-}
-
-static void
-cfg_peer_ttl_security(
-    struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
-{
-	struct cfg_peer *cp = arg;
-
-	cfg_bool(cfg, field, n, &cp->pc->ttl_security);
-}
-
-static void
 cfg_peer_local_address(
     struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
 {
@@ -802,23 +773,6 @@ cfg_peer_local_address(
 		cp->local_addr = n;
 	else
 		memset(&cp->pc->local_addr, 0, sizeof(cp->pc->local_addr));
-}
-
-static void
-cfg_peer_gr(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
-{
-	struct cfg_peer *cp = arg;
-
-	cfg_bool(cfg, field, n, &cp->pc->graceful_restart);
-}
-
-static void
-cfg_peer_next_hop_self(
-    struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
-{
-	struct cfg_peer *cp = arg;
-
-	cfg_bool(cfg, field, n, &cp->pc->next_hop_self);
 }
 
 static void
@@ -851,19 +805,20 @@ static const struct cfg_key peer_keys[] = {
     {.name = "address", .parse = cfg_peer_address},
     {.name = "range", .parse = cfg_peer_range},
     {.name = "asn", .parse = cfg_peer_asn},
-    {.name = "port", .parse = cfg_peer_port},
-    {.name = "passive", .parse = cfg_peer_passive},
-    {.name = "rr-client", .parse = cfg_peer_rr_client},
+    CFG_KEY_UINT("port", CFG_U16, struct peer_config, port, 1, UINT16_MAX),
+    CFG_KEY_BOOL("passive", struct peer_config, passive),
+    CFG_KEY_BOOL("rr-client", struct peer_config, rr_client),
     {.name = "password", .parse = cfg_peer_password},
     {.name = "add-paths", .parse = cfg_peer_add_paths},
     {.name = "families", .parse = cfg_peer_families},
     {.name = "hold-time", .parse = cfg_peer_holdtime},
-    {.name = "connect-retry", .parse = cfg_peer_connect_retry},
-    {.name = "multihop", .parse = cfg_peer_multihop},
-    {.name = "ttl-security", .parse = cfg_peer_ttl_security},
+    CFG_KEY_UINT("connect-retry", CFG_U16, struct peer_config, connect_retry, 1,
+        UINT16_MAX),
+    CFG_KEY_UINT("multihop", CFG_U8, struct peer_config, multihop, 1, 255),
+    CFG_KEY_BOOL("ttl-security", struct peer_config, ttl_security),
     {.name = "local-address", .parse = cfg_peer_local_address},
-    {.name = "graceful-restart", .parse = cfg_peer_gr},
-    {.name = "next-hop-self", .parse = cfg_peer_next_hop_self},
+    CFG_KEY_BOOL("graceful-restart", struct peer_config, graceful_restart),
+    CFG_KEY_BOOL("next-hop-self", struct peer_config, next_hop_self),
     {.name = "max-sessions", .parse = cfg_peer_max_sessions},
     {.name = "description", .parse = cfg_peer_description},
 };
@@ -988,7 +943,7 @@ cfg_peers(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
 		memset(&cp, 0, sizeof(cp));
 		cp.pc = cfg_peer_new(conf, cfg_line(v));
 		cfg_map(cfg, v, where, peer_keys,
-		    sizeof(peer_keys) / sizeof(peer_keys[0]), &cp);
+		    sizeof(peer_keys) / sizeof(peer_keys[0]), &cp, cp.pc);
 		if (cfg_peer_check(cfg, where, v, &cp))
 			TAILQ_INSERT_TAIL(&conf->peers, cp.pc, entry);
 		else
@@ -1008,7 +963,8 @@ static const struct cfg_key top_keys[] = {
     {.name = "route-reflector", .parse = cfg_route_reflector},
     {.name = "originate", .parse = cfg_originate},
     {.name = "hold-time", .parse = cfg_global_holdtime},
-    {.name = "connect-retry", .parse = cfg_global_connect_retry},
+    CFG_KEY_UINT("connect-retry", CFG_U16, struct bgpd_config, connect_retry, 1,
+        UINT16_MAX),
     {.name = "graceful-restart", .parse = cfg_global_gr},
     {.name = "log-level", .parse = cfg_log_level},
     {.name = "peers", .parse = NULL},
@@ -1052,7 +1008,7 @@ cfg_root(struct cfg *cfg, yaml_node_t *root)
 		return;
 	}
 	cfg_map(cfg, root, "", top_keys, sizeof(top_keys) / sizeof(top_keys[0]),
-	    conf);
+	    conf, conf);
 	for (pair = root->data.mapping.pairs.start;
 	     pair < root->data.mapping.pairs.top; pair++) {
 		k = cfg_node(cfg, pair->key);
