@@ -166,7 +166,6 @@ void
 bgpd_free(struct bgpd *b)
 {
 	struct peer *p;
-	size_t i;
 
 	if (b == NULL)
 		return;
@@ -176,8 +175,6 @@ bgpd_free(struct bgpd *b)
 	while ((p = TAILQ_FIRST(&b->peers)) != NULL)
 		peer_free(p);
 	session_free_all(b);
-	for (i = 0; i < b->conf->noriginate; i++)
-		rib_withdraw(b->rib, &b->local, &b->conf->originate[i], 0);
 	rib_free(b->rib);
 	attr_table_free(b->attrs);
 	event_free(b->flush_ev);

@@ -44,8 +44,11 @@ struct export_slot {
 	struct attrs *to;
 };
 
+struct out_route;
+
 struct out_queue {
 	TAILQ_HEAD(, out_item) fifo;
+	struct out_route *batch; /* OUT_BATCH routes, for export_flush */
 	struct out_item **buckets;
 	size_t nbuckets;
 	size_t count;
@@ -98,6 +101,7 @@ outq_free(struct out_queue *q)
 	if (q == NULL)
 		return;
 	outq_clear(q);
+	free(q->batch);
 	free(q->buckets);
 	free(q);
 }
@@ -207,19 +211,15 @@ export_self(const struct peer *to, enum aid aid, struct addr *nh)
 	memset(nh, 0, sizeof(*nh));
 	if (local == NULL || local->family == 0)
 		return -1;
-	if (local->family == aid_family(aid)) {
-		*nh = *local;
-		nh->scope_id = 0;
-		return 0;
-	}
-	if (aid == AID_IPV6) {
-		/* IPv6 over an IPv4 session: the IPv4-mapped address */
-		nh->family = AF_INET6;
-		nh->b[10] = nh->b[11] = 0xff;
-		memcpy(&nh->b[12], &local->v4, 4);
-		return 0;
-	}
-	return -1;
+	/*
+	 * IPv6 over an IPv4 session keeps the IPv4 address: update_build
+	 * sends it IPv4-mapped.  IPv4 over IPv6 has no next hop to give.
+	 */
+	if (local->family != aid_family(aid) && aid != AID_IPV6)
+		return -1;
+	*nh = *local;
+	nh->scope_id = 0;
+	return 0;
 }
 
 static struct attrs *
@@ -314,8 +314,11 @@ export_rib_change(struct rib_entry *e, struct rib_path *old_best,
 	struct peer *p;
 	bool queued = false;
 
-	if (what == RIB_ADD && path->tx_id == 0)
-		path->tx_id = ++b->next_tx_id ? b->next_tx_id : ++b->next_tx_id;
+	if (what == RIB_ADD && path->tx_id == 0) {
+		if (++b->next_tx_id == 0) /* 0 means "the best path" */
+			b->next_tx_id = 1;
+		path->tx_id = b->next_tx_id;
+	}
 	TAILQ_FOREACH(p, &b->peers, entry)
 	{
 		if (p->state != STATE_ESTABLISHED || !p->neg.mp[aid])
@@ -476,13 +479,14 @@ export_flush(struct peer *p)
 
 	if (p->state != STATE_ESTABLISHED)
 		return;
-	r = xreallocarray(NULL, OUT_BATCH, sizeof(*r));
+	if (p->outq->batch == NULL)
+		p->outq->batch = xreallocarray(NULL, OUT_BATCH, sizeof(*r));
+	r = p->outq->batch;
 	while (session_output_len(p) < SESS_OUT_HIGH &&
 	    !TAILQ_EMPTY(&p->outq->fifo)) {
 		if ((n = export_collect(p, r)) > 0)
 			export_send(p, r, n);
 	}
-	free(r);
 	if (TAILQ_EMPTY(&p->outq->fifo)) {
 		/* RFC 4724 §2: End-of-RIB after the initial table */
 		for (aid = 0; aid < AID_MAX; aid++) {

@@ -222,6 +222,44 @@ fsm_rcvd_open(struct peer *p, enum fsm_event event)
 	fsm_change_state(p, STATE_OPENCONFIRM, event);
 }
 
+/*
+ * Events handled alike in OpenSent, OpenConfirm and Established, once each
+ * state has taken the ones it treats its own way.  Anything else there is
+ * an FSM error (RFC 6608 subcode per state).
+ */
+static void
+fsm_session(struct peer *p, enum fsm_event event, enum bgp_error unexpected)
+{
+	switch (event) {
+	case EVNT_START:
+		break;
+	case EVNT_STOP:
+		p->ops->send_notification(p, &p->stop_err);
+		fsm_idle(p, event);
+		break;
+	case EVNT_TIMER_KEEPALIVE:
+		/* no KeepaliveTimer runs before our KEEPALIVE went out */
+		if (p->state == STATE_OPENSENT) {
+			fsm_error(p, unexpected, event);
+			break;
+		}
+		p->ops->send_keepalive(p);
+		fsm_keepalive_start(p);
+		break;
+	case EVNT_TIMER_HOLDTIME:
+		fsm_error(p, ERR_HOLD, event);
+		break;
+	case EVNT_RCVD_NOTIFICATION:
+	case EVNT_CON_CLOSED:
+	case EVNT_CON_FATAL:
+		fsm_idle(p, event);
+		break;
+	default:
+		fsm_error(p, unexpected, event);
+		break;
+	}
+}
+
 void
 bgp_fsm(struct peer *p, enum fsm_event event)
 {
@@ -295,12 +333,6 @@ bgp_fsm(struct peer *p, enum fsm_event event)
 		break;
 	case STATE_OPENSENT:
 		switch (event) {
-		case EVNT_START:
-			break;
-		case EVNT_STOP:
-			p->ops->send_notification(p, &p->stop_err);
-			fsm_idle(p, event);
-			break;
 		case EVNT_CON_CLOSED:
 			/* RFC 4271 §8.2.2: back to Active, keep listening */
 			p->ops->close(p);
@@ -308,79 +340,38 @@ bgp_fsm(struct peer *p, enum fsm_event event)
 			fsm_connretry_start(p);
 			fsm_change_state(p, STATE_ACTIVE, event);
 			break;
+		case EVNT_CON_OPENFAIL:
+			fsm_idle(p, event);
+			break;
 		case EVNT_RCVD_OPEN:
 			fsm_rcvd_open(p, event);
 			break;
-		case EVNT_TIMER_HOLDTIME:
-			fsm_error(p, ERR_HOLD, event);
-			break;
-		case EVNT_RCVD_NOTIFICATION:
-		case EVNT_CON_OPENFAIL:
-		case EVNT_CON_FATAL:
-			fsm_idle(p, event);
-			break;
 		default:
-			fsm_error(p, ERR_FSM_OPENSENT, event);
+			fsm_session(p, event, ERR_FSM_OPENSENT);
 			break;
 		}
 		break;
 	case STATE_OPENCONFIRM:
 		switch (event) {
-		case EVNT_START:
-			break;
-		case EVNT_STOP:
-			p->ops->send_notification(p, &p->stop_err);
-			fsm_idle(p, event);
-			break;
 		case EVNT_RCVD_KEEPALIVE:
 			fsm_hold_start(p);
 			fsm_change_state(p, STATE_ESTABLISHED, event);
 			break;
-		case EVNT_TIMER_KEEPALIVE:
-			p->ops->send_keepalive(p);
-			fsm_keepalive_start(p);
-			break;
-		case EVNT_TIMER_HOLDTIME:
-			fsm_error(p, ERR_HOLD, event);
-			break;
-		case EVNT_RCVD_NOTIFICATION:
-		case EVNT_CON_CLOSED:
-		case EVNT_CON_FATAL:
-			fsm_idle(p, event);
-			break;
 		default:
-			fsm_error(p, ERR_FSM_OPENCONFIRM, event);
+			fsm_session(p, event, ERR_FSM_OPENCONFIRM);
 			break;
 		}
 		break;
 	case STATE_ESTABLISHED:
 		switch (event) {
-		case EVNT_START:
-			break;
-		case EVNT_STOP:
-			p->ops->send_notification(p, &p->stop_err);
-			fsm_idle(p, event);
-			break;
 		case EVNT_RCVD_KEEPALIVE:
 		case EVNT_RCVD_UPDATE:
 		case EVNT_RCVD_RREFRESH:
 			/* RFC 4271 §8.2.2: restart the HoldTimer */
 			fsm_hold_start(p);
 			break;
-		case EVNT_TIMER_KEEPALIVE:
-			p->ops->send_keepalive(p);
-			fsm_keepalive_start(p);
-			break;
-		case EVNT_TIMER_HOLDTIME:
-			fsm_error(p, ERR_HOLD, event);
-			break;
-		case EVNT_RCVD_NOTIFICATION:
-		case EVNT_CON_CLOSED:
-		case EVNT_CON_FATAL:
-			fsm_idle(p, event);
-			break;
 		default:
-			fsm_error(p, ERR_FSM_ESTABLISHED, event);
+			fsm_session(p, event, ERR_FSM_ESTABLISHED);
 			break;
 		}
 		break;

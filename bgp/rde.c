@@ -44,6 +44,27 @@ rde_withdraw_all(struct peer *p, const struct nlri *n, size_t cnt)
 		rib_withdraw(p->bgpd->rib, &p->src, &n[i].p, n[i].path_id);
 }
 
+/* RFC 4724 §4.2: End-of-RIB ends a restarting peer's stale routes */
+static void
+rde_eor(struct peer *p, enum aid aid)
+{
+	enum aid a;
+
+	if (!p->neg.mp[aid])
+		return;
+	p->eor_rcvd[aid] = true;
+	peer_log(p, LOG_LVL_DEBUG, "End-of-RIB for %s", aid_name(aid));
+	if (!p->gr_restarting)
+		return;
+	rib_flush_stale(p->bgpd->rib, &p->src, aid);
+	for (a = 0; a < AID_MAX; a++)
+		if (p->neg.mp[a] && !p->eor_rcvd[a])
+			return;
+	p->gr_restarting = false;
+	p->ops->timer_stop(p, TIMER_STALE);
+	peer_log(p, LOG_LVL_INFO, "graceful restart complete");
+}
+
 void
 rde_update(struct peer *p, struct ibuf *body)
 {
@@ -97,6 +118,12 @@ rde_update(struct peer *p, struct ibuf *body)
 		const struct nlri *n = &u.announced[i];
 		enum aid aid = aid_from_family(n->p.a.family);
 
+		if (!p->neg.mp[aid]) {
+			peer_log(p, LOG_LVL_DEBUG,
+			    "ignoring %s prefix of a family not negotiated",
+			    prefix_ntop(&n->p, buf, sizeof(buf)));
+			continue;
+		}
 		if (interned[aid] == NULL) {
 			u.attrs.nexthop = u.nexthop[aid];
 			u.attrs.nexthop_ll = u.nexthop_ll[aid];
@@ -109,18 +136,12 @@ rde_update(struct peer *p, struct ibuf *body)
 			memset(
 			    &u.attrs.nexthop_ll, 0, sizeof(u.attrs.nexthop_ll));
 		}
-		if (!p->neg.mp[aid]) {
-			peer_log(p, LOG_LVL_DEBUG,
-			    "ignoring %s prefix of a family not negotiated",
-			    prefix_ntop(&n->p, buf, sizeof(buf)));
-			continue;
-		}
 		rib_update(b->rib, &p->src, &n->p, n->path_id, interned[aid]);
 	}
 	p->stats.prefixes_in += u.nannounced;
 done:
 	if (u.eor)
-		rde_rrefresh(p, u.eor_aid, RREFRESH_EORR + 1);
+		rde_eor(p, u.eor_aid);
 	for (i = 0; i < AID_MAX; i++)
 		if (interned[i] != NULL)
 			attr_unref(interned[i]);
@@ -199,15 +220,11 @@ rde_stale_expired(struct peer *p)
 	rib_flush_stale(p->bgpd->rib, &p->src, -1);
 }
 
-/*
- * ROUTE-REFRESH from the peer (subtypes of RFC 7313), and End-of-RIB, which
- * rde_update passes in as RREFRESH_EORR + 1.
- */
+/* ROUTE-REFRESH from the peer, with the subtypes of RFC 7313 */
 void
 rde_rrefresh(struct peer *p, enum aid aid, uint8_t subtype)
 {
 	struct bgpd *b = p->bgpd;
-	enum aid a;
 
 	if (!p->neg.mp[aid])
 		return;
@@ -231,19 +248,6 @@ rde_rrefresh(struct peer *p, enum aid aid, uint8_t subtype)
 		if (!p->neg.enhanced_refresh)
 			break;
 		rib_flush_stale(b->rib, &p->src, aid);
-		break;
-	default: /* End-of-RIB */
-		p->eor_rcvd[aid] = true;
-		peer_log(p, LOG_LVL_DEBUG, "End-of-RIB for %s", aid_name(aid));
-		if (!p->gr_restarting)
-			break;
-		rib_flush_stale(b->rib, &p->src, aid);
-		for (a = 0; a < AID_MAX; a++)
-			if (p->neg.mp[a] && !p->eor_rcvd[a])
-				return;
-		p->gr_restarting = false;
-		p->ops->timer_stop(p, TIMER_STALE);
-		peer_log(p, LOG_LVL_INFO, "graceful restart complete");
 		break;
 	}
 }

@@ -189,25 +189,40 @@ session_close(struct peer *p)
 	}
 }
 
+/* queue a whole message (NULL: nothing) on a connection, and free it */
 static void
-session_write(struct peer *p, struct ibuf *msg, uint8_t type)
+conn_write(struct conn *c, struct ibuf *msg)
 {
-	if (p->conn == NULL || p->conn->closing) {
-		ibuf_free(msg);
+	if (msg == NULL)
 		return;
-	}
-	if (bufferevent_write(p->conn->bev, ibuf_data(msg), ibuf_size(msg)) ==
-	    -1)
+	if (bufferevent_write(c->bev, ibuf_data(msg), ibuf_size(msg)) == -1)
 		fatalx("bufferevent_write");
-	if (type <= MSG_RREFRESH)
-		p->stats.msgs_out[type]++;
 	ibuf_free(msg);
+}
+
+/* RFC 4271 §6.8: the connection that loses a collision gets Cease/7 */
+static void
+conn_cease_close(struct conn *c)
+{
+	struct bgp_err e;
+
+	err_set(&e, ERR_CEASE_COLLISION, NULL, 0, NULL);
+	conn_write(c, msg_notification(&e));
+	conn_close(c);
 }
 
 void
 session_send(struct peer *p, struct ibuf *msg)
 {
-	session_write(p, msg, MSG_UPDATE);
+	uint8_t type = ((uint8_t *)ibuf_data(msg))[BGP_HDR_LEN - 1];
+
+	if (p->conn == NULL || p->conn->closing) {
+		ibuf_free(msg);
+		return;
+	}
+	if (type <= MSG_RREFRESH)
+		p->stats.msgs_out[type]++;
+	conn_write(p->conn, msg);
 }
 
 size_t
@@ -231,13 +246,13 @@ session_send_open(struct peer *p)
 
 	if (msg == NULL)
 		fatalx("cannot encode OPEN");
-	session_write(p, msg, MSG_OPEN);
+	session_send(p, msg);
 }
 
 static void
 session_send_keepalive(struct peer *p)
 {
-	session_write(p, msg_keepalive(), MSG_KEEPALIVE);
+	session_send(p, msg_keepalive());
 }
 
 static void
@@ -253,7 +268,7 @@ session_send_notification(struct peer *p, const struct bgp_err *e)
 	p->last_err = *e;
 	p->last_err_sent = true;
 	if ((msg = msg_notification(e)) != NULL)
-		session_write(p, msg, MSG_NOTIFICATION);
+		session_send(p, msg);
 }
 
 static void
@@ -354,7 +369,7 @@ session_check_open(struct peer *p, struct bgp_err *e)
 static void
 session_established(struct peer *p)
 {
-	/* a collision's Cease on the other connection is not this session's */
+	/* last_err_sent tells how a session ended: this one has not */
 	p->last_err_sent = false;
 	rde_established(p);
 }
@@ -504,8 +519,7 @@ peer_request_refresh(struct peer *p)
 	}
 	for (aid = 0; aid < AID_MAX; aid++)
 		if (p->neg.mp[aid])
-			session_write(p, msg_rrefresh(aid, RREFRESH_NORMAL),
-			    MSG_RREFRESH);
+			session_send(p, msg_rrefresh(aid, RREFRESH_NORMAL));
 	peer_log(p, LOG_LVL_INFO, "route refresh requested");
 	return 0;
 }
@@ -691,17 +705,13 @@ conn_rrefresh(struct peer *p, struct ibuf *body)
 static void
 conn_collision(struct peer *p, struct conn *c)
 {
-	struct bgp_err e;
-	struct ibuf *msg;
 	uint32_t local = p->bgpd->conf->router_id;
 
-	err_set(&e, ERR_CEASE_COLLISION, NULL, 0, NULL);
 	if (local < c->open.bgpid) {
 		peer_log(p, LOG_LVL_INFO,
 		    "connection collision: keeping the peer's connection");
-		p->ops->send_notification(p, &e);
 		if (p->conn != NULL)
-			conn_close(p->conn);
+			conn_cease_close(p->conn);
 		p->conn = c;
 		p->incoming = NULL;
 		p->ops->timer_stop(p, TIMER_KEEPALIVE);
@@ -712,12 +722,8 @@ conn_collision(struct peer *p, struct conn *c)
 	}
 	peer_log(
 	    p, LOG_LVL_INFO, "connection collision: keeping our connection");
-	if ((msg = msg_notification(&e)) != NULL) {
-		bufferevent_write(c->bev, ibuf_data(msg), ibuf_size(msg));
-		ibuf_free(msg);
-	}
 	p->incoming = NULL;
-	conn_close(c);
+	conn_cease_close(c);
 }
 
 /* returns -1 when the connection went away */
@@ -914,12 +920,7 @@ session_accept(struct evconnlistener *lev, evutil_socket_t fd,
 			conn_close(p->incoming);
 		p->incoming = c;
 		/* our OPEN on it, so either connection can win */
-		{
-			struct ibuf *msg = open_build(&p->local_open);
-			bufferevent_write(
-			    c->bev, ibuf_data(msg), ibuf_size(msg));
-			ibuf_free(msg);
-		}
+		conn_write(c, open_build(&p->local_open));
 		break;
 	case STATE_ESTABLISHED:
 		if (p->neg.gr) {
@@ -934,18 +935,9 @@ session_accept(struct evconnlistener *lev, evutil_socket_t fd,
 			p->conn = c;
 			bgp_fsm(p, EVNT_CON_OPEN);
 		} else {
-			struct bgp_err e;
-			struct ibuf *msg;
-
 			peer_log(p, LOG_LVL_INFO,
 			    "connection refused: session is Established");
-			err_set(&e, ERR_CEASE_COLLISION, NULL, 0, NULL);
-			if ((msg = msg_notification(&e)) != NULL) {
-				bufferevent_write(
-				    c->bev, ibuf_data(msg), ibuf_size(msg));
-				ibuf_free(msg);
-			}
-			conn_close(c);
+			conn_cease_close(c);
 		}
 		break;
 	}
@@ -961,11 +953,9 @@ static int
 md5_set(int fd, const struct addr *a, uint8_t plen, const char *key)
 {
 	struct tcp_md5sig md5;
-	socklen_t len;
 
 	memset(&md5, 0, sizeof(md5));
-	len = addr_to_sockaddr(a, 0, (struct sockaddr_storage *)&md5.tcpm_addr);
-	(void)len;
+	addr_to_sockaddr(a, 0, (struct sockaddr_storage *)&md5.tcpm_addr);
 	if (key != NULL) {
 		if (strlen(key) > TCP_MD5SIG_MAXKEYLEN) {
 			errno = EINVAL;
@@ -1002,10 +992,7 @@ listener_md5(struct bgpd *b, struct listener *l)
 			/* IPv4 peers reach a dual-stack socket v4-mapped */
 			if (l->family != AF_INET6 || a.family != AF_INET)
 				continue;
-			memset(&a, 0, sizeof(a));
-			a.family = AF_INET6;
-			a.b[10] = a.b[11] = 0xff;
-			memcpy(&a.b[12], &pa->v4, 4);
+			addr_v4mapped(&a, pa);
 			plen += 96;
 		}
 		if (md5_set(l->fd, &a, plen, pc->password) == -1)

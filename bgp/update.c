@@ -1041,12 +1041,14 @@ upd_put_nexthop6(struct ibuf *buf, const struct attrs *a)
 	int errs = 0;
 
 	memset(&g, 0, sizeof(g));
-	if (a->nexthop.family == AF_INET6)
+	if (a->nexthop.family == AF_INET6) {
 		g = a->nexthop.v6;
-	else if (a->nexthop.family == AF_INET) {
+	} else if (a->nexthop.family == AF_INET) {
 		/* an IPv4 session carrying IPv6: the mapped address */
-		g.s6_addr[10] = g.s6_addr[11] = 0xff;
-		memcpy(&g.s6_addr[12], &a->nexthop.v4, 4);
+		struct addr m;
+
+		addr_v4mapped(&m, &a->nexthop);
+		g = m.v6;
 	}
 	errs += ibuf_add_n8(buf, ll ? 32 : 16);
 	errs += ibuf_add(buf, &g, 16);

@@ -157,6 +157,16 @@ addr_from_v4(struct addr *a, uint32_t host)
 	a->v4.s_addr = htonl(host);
 }
 
+/* ::ffff:a.b.c.d for an IPv4 address */
+void
+addr_v4mapped(struct addr *m, const struct addr *v4)
+{
+	memset(m, 0, sizeof(*m));
+	m->family = AF_INET6;
+	m->b[10] = m->b[11] = 0xff;
+	memcpy(&m->b[12], &v4->v4, 4);
+}
+
 uint32_t
 addr_v4(const struct addr *a)
 {

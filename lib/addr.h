@@ -39,6 +39,7 @@ bool addr_is_linklocal(const struct addr *);
 int addr_maxlen(int);
 int addr_bytes(int);
 void addr_from_v4(struct addr *, uint32_t);
+void addr_v4mapped(struct addr *, const struct addr *);
 uint32_t addr_v4(const struct addr *);
 void prefix_mask(struct prefix *);
 bool prefix_has_hostbits(const struct prefix *);
