@@ -14,27 +14,9 @@
 #include <cmocka.h>
 
 #include "bgp/wire.h"
+#include "tests/unit/vectors.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
-
-static size_t
-hex(const char *s, uint8_t *out, size_t max)
-{
-	size_t n = 0;
-	unsigned int v;
-
-	while (*s != '\0') {
-		if (*s == ' ') {
-			s++;
-			continue;
-		}
-		assert_true(sscanf(s, "%2x", &v) == 1);
-		assert_true(n < max);
-		out[n++] = v;
-		s += 2;
-	}
-	return n;
-}
 
 static void
 assert_encodes(
