@@ -193,7 +193,7 @@ rde_down(struct peer *p)
 	    (p->last_event == EVNT_CON_CLOSED ||
 	        p->last_event == EVNT_CON_FATAL) &&
 	    !p->last_err_sent) {
-		rib_mark_stale(b->rib, &p->src);
+		rib_mark_stale(b->rib, &p->src, -1);
 		p->gr_restarting = true;
 		p->ops->timer_set(p, TIMER_RESTART,
 		    (p->neg.gr_time ? p->neg.gr_time : 1) * 1000);
@@ -242,7 +242,7 @@ rde_rrefresh(struct peer *p, enum aid aid, uint8_t subtype)
 	case RREFRESH_BORR:
 		if (!p->neg.enhanced_refresh)
 			break;
-		rib_mark_stale(b->rib, &p->src);
+		rib_mark_stale(b->rib, &p->src, aid);
 		break;
 	case RREFRESH_EORR:
 		if (!p->neg.enhanced_refresh)

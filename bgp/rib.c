@@ -534,13 +534,20 @@ rib_flush_src(struct rib *rib, struct rib_src *src)
 
 /* RFC 4724 §4.2: the peer restarted; keep its routes, marked stale */
 void
-rib_mark_stale(struct rib *rib, struct rib_src *src)
+rib_mark_stale(struct rib *rib, struct rib_src *src, int aid)
 {
 	struct rib_path *p;
 
 	TAILQ_FOREACH(p, &src->paths, src_entry)
-	p->flags |= PATH_STALE;
-	src->nstale = src->npaths;
+	{
+		if (p->flags & PATH_STALE)
+			continue;
+		if (aid != -1 &&
+		    (int)aid_from_family(p->entry->prefix.a.family) != aid)
+			continue;
+		p->flags |= PATH_STALE;
+		src->nstale++;
+	}
 }
 
 /*

@@ -79,7 +79,7 @@ int rib_update(struct rib *, struct rib_src *, const struct prefix *, uint32_t,
 int rib_withdraw(
     struct rib *, struct rib_src *, const struct prefix *, uint32_t);
 void rib_flush_src(struct rib *, struct rib_src *);
-void rib_mark_stale(struct rib *, struct rib_src *);
+void rib_mark_stale(struct rib *, struct rib_src *, int);
 void rib_flush_stale(struct rib *, struct rib_src *, int);
 struct rib_entry *rib_lookup(struct rib *, const struct prefix *);
 size_t rib_count(const struct rib *, enum aid);

@@ -598,7 +598,7 @@ test_stale(void **state)
 
 	/* RFC 4724: the peer restarts; its paths stay, marked, still best */
 	rec_reset(&f->rec);
-	rib_mark_stale(f->rib, s);
+	rib_mark_stale(f->rib, s, -1);
 	assert_int_equal(f->rec.total, 0);
 	assert_int_equal(s->nstale, 5);
 	e = rib_lookup(f->rib, &p4[0]);
@@ -647,8 +647,16 @@ test_stale(void **state)
 	rib_flush_stale(f->rib, s, -1);
 	assert_int_equal(f->rec.total, 0);
 
+	/* RFC 7313 BoRR for one family marks only that family */
+	rib_mark_stale(f->rib, s, AID_IPV6);
+	assert_int_equal(s->nstale, 1);
+	e = rib_lookup(f->rib, &p4[0]);
+	assert_false(e->paths->flags & PATH_STALE);
+	e = rib_lookup(f->rib, &p6[0]);
+	assert_true(e->paths->flags & PATH_STALE);
+
 	/* withdrawing and flushing stale paths keeps nstale right */
-	rib_mark_stale(f->rib, s);
+	rib_mark_stale(f->rib, s, -1);
 	assert_int_equal(s->nstale, 2);
 	assert_int_equal(rib_withdraw(f->rib, s, &p4[0], 0), 1);
 	assert_int_equal(s->nstale, 1);
