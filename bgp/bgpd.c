@@ -107,6 +107,34 @@ bgpd_global_changed(const struct bgpd_config *o, const struct bgpd_config *n)
 	    o->cluster_id != n->cluster_id || o->gr_time != n->gr_time;
 }
 
+/* a new control-socket path: open the new one before closing the old */
+static void
+bgpd_control_move(
+    struct bgpd *b, const struct bgpd_config *old, const struct bgpd_config *nc)
+{
+	struct control *c;
+	char err[256];
+
+	if (old->control_socket == nc->control_socket ||
+	    (old->control_socket != NULL && nc->control_socket != NULL &&
+	        strcmp(old->control_socket, nc->control_socket) == 0))
+		return;
+	c = NULL;
+	if (nc->control_socket != NULL &&
+	    (c = control_new(b, nc->control_socket, err, sizeof(err))) ==
+	        NULL) {
+		log_warnx("control socket %s: %s; keeping %s",
+		    nc->control_socket, err,
+		    old->control_socket ? old->control_socket : "none");
+		return;
+	}
+	if (b->control != NULL)
+		control_free(b->control);
+	b->control = c;
+	log_info("control socket moved to %s",
+	    nc->control_socket ? nc->control_socket : "none");
+}
+
 /*
  * SIGHUP: peers whose configuration did not change keep their sessions;
  * changed ones are reset with Cease/6, removed ones told Cease/3.
@@ -157,6 +185,7 @@ bgpd_reload(struct bgpd *b, struct bgpd_config *nc)
 
 	/* listeners carry the TCP-MD5 keys: rebuild them */
 	listener_setup(b);
+	bgpd_control_move(b, old, nc);
 	log_setlevel(nc->log_level);
 	config_free(old);
 	log_info("configuration reloaded");

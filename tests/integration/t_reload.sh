@@ -3,8 +3,9 @@
 # SIGHUP reload: an unchanged peer keeps its session (no flap, BIRD sees no
 # reset), a removed peer is told Cease and goes away, an added peer comes
 # up, a changed peer is reset and comes back, and an added `originate:`
-# prefix reaches the peers while a removed one is withdrawn.  A config that
-# fails --check leaves the running one in place.
+# prefix reaches the peers while a removed one is withdrawn; a new
+# control-socket path takes effect.  A config that fails --check leaves the
+# running one in place.
 #
 #	a (BIRD, AS 64513) --- pm (podmesh, AS 64512) --- b (BIRD, AS 64514)
 #	                              |
@@ -96,4 +97,15 @@ expect_established podmesh pm 192.0.2.2
     fail "new hold time not in effect: $(podmesh_peer_field pm 192.0.2.2 hold_time)"
 ok "hold time 6 negotiated after the change"
 expect_established podmesh pm 203.0.113.2
+
+step "the control socket moves with its path"
+old_sock=$(_podmesh_sock pm)
+sed -i "s|^control-socket: .*|control-socket: $PM_TMP/moved/ctl.sock|" \
+    "$PM_TMP/pm.yaml"
+kill -HUP "${PM_PID[podmesh:pm]}"
+wait_until 5 _podmesh_ready pm ||
+    fail "podmeshctl does not answer on $PM_TMP/moved/ctl.sock"
+[ ! -e "$old_sock" ] || fail "old control socket $old_sock left behind"
+ok "control socket moved to $PM_TMP/moved/ctl.sock, old one removed"
+expect_established podmesh pm 192.0.2.2
 exit 0
