@@ -26,6 +26,7 @@ bgpd_new(struct event_base *base, struct bgpd_config *conf)
 	b->rib = rib_new(export_rib_change, b);
 	rib_src_init(&b->local, 0);
 	TAILQ_INIT(&b->peers);
+	TAILQ_INIT(&b->groups);
 	LIST_INIT(&b->conns);
 	b->flush_ev = event_new(base, -1, 0, export_flush_all, b);
 	b->started = time(NULL);
@@ -207,6 +208,7 @@ bgpd_free(struct bgpd *b)
 	rib_free(b->rib);
 	attr_table_free(b->attrs);
 	event_free(b->flush_ev);
+	free(b->export_scratch);
 	config_free(b->conf);
 	free(b);
 }

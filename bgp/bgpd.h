@@ -15,6 +15,8 @@
 struct event_base;
 struct control;
 struct listener;
+struct ugroup;
+struct export_scratch;
 
 struct bgpd {
 	struct event_base *base;
@@ -26,6 +28,9 @@ struct bgpd {
 	unsigned int npeers;
 	uint32_t next_src_id;
 	uint32_t next_tx_id; /* ADD-PATH ids we send */
+	TAILQ_HEAD(, ugroup) groups; /* update groups (ugroup.c) */
+	unsigned int ngroups;
+	struct export_scratch *export_scratch;
 	struct event *flush_ev; /* packs queued changes into UPDATEs */
 	bool paused; /* input paused for output backlog */
 	struct listener *listeners;

@@ -810,6 +810,8 @@ static const struct cfg_key peer_keys[] = {
     CFG_KEY_BOOL("rr-client", struct peer_config, rr_client),
     {.name = "password", .parse = cfg_peer_password},
     {.name = "add-paths", .parse = cfg_peer_add_paths},
+    CFG_KEY_UINT("add-paths-send-max", CFG_U16, struct peer_config,
+        add_paths_max, 1, UINT16_MAX),
     {.name = "families", .parse = cfg_peer_families},
     {.name = "hold-time", .parse = cfg_peer_holdtime},
     CFG_KEY_UINT("connect-retry", CFG_U16, struct peer_config, connect_retry, 1,
@@ -1195,6 +1197,7 @@ peer_config_equal(const struct peer_config *a, const struct peer_config *b)
 	    a->passive == b->passive && a->rr_client == b->rr_client &&
 	    cfg_streq(a->password, b->password) &&
 	    a->add_paths == b->add_paths &&
+	    a->add_paths_max == b->add_paths_max &&
 	    memcmp(a->families, b->families, sizeof(a->families)) == 0 &&
 	    a->holdtime == b->holdtime &&
 	    a->connect_retry == b->connect_retry &&

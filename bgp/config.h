@@ -34,6 +34,7 @@ struct peer_config {
 	bool rr_client;
 	char *password; /* TCP-MD5, NULL if none */
 	uint8_t add_paths; /* ADDPATH_RECV | ADDPATH_SEND */
+	uint16_t add_paths_max; /* paths sent per prefix, 0 = all */
 	bool families[AID_MAX];
 	uint16_t holdtime;
 	uint16_t connect_retry;

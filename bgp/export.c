@@ -1,17 +1,18 @@
 /*
- * What goes out to a peer: advertisement rules, the attributes we send, and
- * the per-peer queue of pending changes packed into UPDATEs.
+ * What goes out: advertisement rules, the attributes we send, and turning a
+ * group's queued changes into packed UPDATEs (update groups: ugroup.c).
  *
  * There is no stored Adj-RIB-Out.  A change to a RIB entry queues the
- * prefix (by value: the entry may be gone by the time we send) together with
- * whether the peer had been sent a route for it before the change; when the
- * socket has room the current best path is looked up again and either
- * announced or, if it may not be sent but something was, withdrawn.  Many
- * changes to one prefix coalesce into one queue item, so a queue never holds
- * more items than the RIB has prefixes (times paths, with ADD-PATH).
+ * prefix in every group, with whether the group's members had been sent a
+ * route for it before; when a member can take more, the current path is
+ * looked up again and announced or, if it may not be sent but something
+ * was, withdrawn.  Routes with the same attributes and source share
+ * UPDATEs; a message announcing a member's own routes is not sent to that
+ * member (it gets the withdrawals of whatever it had instead).
  *
- * RFC 4271 §9.1.3 and §5.1 (what eBGP and iBGP peers get), RFC 4456 §6 and
- * §8 (reflection), RFC 7911 (sending several paths), RFC 4724 (End-of-RIB).
+ * RFC 4271 §9.1.3 and §5.1 (what eBGP and iBGP peers get), RFC 4456
+ * (reflection, in rr/), RFC 7911 (sending several paths, all or best N),
+ * RFC 4724 (End-of-RIB), RFC 7313 (End-of-Route-Refresh).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,19 +23,13 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "bgp/bgpd.h"
+#include "bgp/ugroup.h"
+#include "rr/rr.h"
 
-#define OUT_BATCH 2048 /* prefixes looked at per packing round */
+#define OUT_BATCH 2048 /* queue items looked at per encoding round */
 #define OUTQ_HIGH 200000 /* pause reading peers above this backlog */
 #define OUTQ_LOW 20000 /* and resume below this */
 #define EXPORT_CACHE 256
-
-struct out_item {
-	TAILQ_ENTRY(out_item) entry;
-	struct out_item *hnext;
-	struct prefix prefix;
-	uint32_t tx_id; /* ADD-PATH path id, 0 for the best path */
-	bool was_adv; /* the peer had a route for this before */
-};
 
 /* exported attributes per (received attributes, source), reused */
 struct export_slot {
@@ -44,172 +39,91 @@ struct export_slot {
 	struct attrs *to;
 };
 
-struct out_route;
-
-struct out_queue {
-	TAILQ_HEAD(, out_item) fifo;
-	struct out_route *batch; /* OUT_BATCH routes, for export_flush */
-	struct out_item **buckets;
-	size_t nbuckets;
-	size_t count;
-	struct export_slot cache[EXPORT_CACHE];
+struct export_cache {
+	struct export_slot slot[EXPORT_CACHE];
 };
 
-struct out_queue *
-outq_new(void)
-{
-	struct out_queue *q = xcalloc(1, sizeof(*q));
+struct out_route {
+	enum aid aid;
+	struct attrs *attrs; /* NULL: withdraw */
+	uint32_t src_id; /* source of an announcement, else 0 */
+	bool was_adv;
+	struct nlri nlri;
+};
 
-	TAILQ_INIT(&q->fifo);
-	q->nbuckets = 1024;
-	q->buckets = xcalloc(q->nbuckets, sizeof(*q->buckets));
-	return q;
-}
+/* room for one batch, kept by the daemon between rounds */
+struct export_scratch {
+	struct out_route r[OUT_BATCH];
+	struct nlri nlri[OUT_BATCH];
+};
 
-static void
-export_cache_clear(struct out_queue *q)
+void
+export_cache_free(struct export_cache *c)
 {
 	int i;
 
-	for (i = 0; i < EXPORT_CACHE; i++) {
-		if (q->cache[i].from != NULL) {
-			attr_unref(q->cache[i].from);
-			if (q->cache[i].to != NULL)
-				attr_unref(q->cache[i].to);
-		}
-		memset(&q->cache[i], 0, sizeof(q->cache[i]));
-	}
-}
-
-void
-outq_clear(struct out_queue *q)
-{
-	struct out_item *it;
-
-	while ((it = TAILQ_FIRST(&q->fifo)) != NULL) {
-		TAILQ_REMOVE(&q->fifo, it, entry);
-		free(it);
-	}
-	memset(q->buckets, 0, q->nbuckets * sizeof(*q->buckets));
-	q->count = 0;
-	export_cache_clear(q);
-}
-
-void
-outq_free(struct out_queue *q)
-{
-	if (q == NULL)
+	if (c == NULL)
 		return;
-	outq_clear(q);
-	free(q->batch);
-	free(q->buckets);
-	free(q);
-}
-
-size_t
-outq_len(const struct out_queue *q)
-{
-	return q->count;
-}
-
-static uint32_t
-outq_hash(const struct prefix *p, uint32_t tx_id)
-{
-	return hash_bytes(
-	    p->a.b, addr_bytes(p->a.family), hash_u32(p->len, tx_id));
-}
-
-static void
-outq_grow(struct out_queue *q)
-{
-	struct out_item **nb, *it;
-	size_t n = q->nbuckets * 4;
-
-	nb = xcalloc(n, sizeof(*nb));
-	TAILQ_FOREACH(it, &q->fifo, entry)
-	{
-		uint32_t h = outq_hash(&it->prefix, it->tx_id) & (n - 1);
-		it->hnext = nb[h];
-		nb[h] = it;
+	for (i = 0; i < EXPORT_CACHE; i++) {
+		if (c->slot[i].from == NULL)
+			continue;
+		attr_unref(c->slot[i].from);
+		if (c->slot[i].to != NULL)
+			attr_unref(c->slot[i].to);
 	}
-	free(q->buckets);
-	q->buckets = nb;
-	q->nbuckets = n;
-}
-
-static void
-outq_add(
-    struct out_queue *q, const struct prefix *p, uint32_t tx_id, bool was_adv)
-{
-	uint32_t h = outq_hash(p, tx_id) & (q->nbuckets - 1);
-	struct out_item *it;
-
-	for (it = q->buckets[h]; it != NULL; it = it->hnext)
-		if (it->tx_id == tx_id && prefix_cmp(&it->prefix, p) == 0)
-			return; /* keeps the oldest was_adv: the peer's view */
-	it = xmalloc(sizeof(*it));
-	it->prefix = *p;
-	it->tx_id = tx_id;
-	it->was_adv = was_adv;
-	it->hnext = q->buckets[h];
-	q->buckets[h] = it;
-	TAILQ_INSERT_TAIL(&q->fifo, it, entry);
-	if (++q->count > q->nbuckets * 2)
-		outq_grow(q);
-}
-
-static void
-outq_remove(struct out_queue *q, struct out_item *it)
-{
-	uint32_t h = outq_hash(&it->prefix, it->tx_id) & (q->nbuckets - 1);
-	struct out_item **pp;
-
-	for (pp = &q->buckets[h]; *pp != NULL; pp = &(*pp)->hnext) {
-		if (*pp == it) {
-			*pp = it->hnext;
-			break;
-		}
-	}
-	TAILQ_REMOVE(&q->fifo, it, entry);
-	q->count--;
+	free(c);
 }
 
 /* ---- policy ------------------------------------------------------------- */
 
+/* the group's only member, if it is where the path came from */
 static bool
-export_reflecting(const struct peer *to, const struct rib_path *path)
+export_sole_source(const struct ugroup *g, const struct rib_path *path)
 {
-	const struct rib_src *from = path->src;
-
-	return from->id != 0 && !from->ebgp && !to->src.ebgp;
+	return g->nmembers == 1 &&
+	    TAILQ_FIRST(&g->members) == (struct peer *)path->src->owner;
 }
 
-/* RFC 4271 §9.2 and RFC 4456 §6: may this path be sent to this peer? */
+/* RFC 4271 §9.2 and RFC 4456 §6: may this path be sent to this group? */
 static bool
-export_allowed(const struct peer *to, const struct rib_path *path)
+export_allowed(const struct ugroup *g, const struct rib_path *path)
 {
 	const struct rib_src *from;
 
-	if (path == NULL || (from = path->src)->owner == to)
+	if (path == NULL || export_sole_source(g, path))
 		return false;
-	if (export_reflecting(to, path)) {
-		if (!to->bgpd->conf->route_reflector)
-			return false;
-		/* non-client routes go to clients only */
-		if (!from->rr_client && !to->src.rr_client)
-			return false;
-	}
+	from = path->src;
+	if (from->id != 0 && !from->ebgp && !g->key.ctx.ebgp)
+		return rr_allowed(
+		    g->bgpd->conf, from->rr_client, g->key.rr_client);
 	return true;
 }
 
-/* our address on this session for the family, or none */
-static int
-export_self(const struct peer *to, enum aid aid, struct addr *nh)
+/* RFC 7911 best N: is path among the first n the group may be sent? */
+static bool
+export_best_n(const struct ugroup *g, const struct rib_entry *e,
+    const struct rib_path *path, unsigned int n)
 {
-	const struct addr *local = session_local_addr(to);
+	const struct rib_path *x;
+	unsigned int rank = 0;
+
+	for (x = e->paths; x != NULL && rank < n; x = x->next) {
+		if (x == path)
+			return true;
+		if (export_allowed(g, x))
+			rank++;
+	}
+	return false;
+}
+
+/* our address on the group's sessions for the family, or none */
+static int
+export_self(const struct ugroup *g, enum aid aid, struct addr *nh)
+{
+	const struct addr *local = &g->key.local;
 
 	memset(nh, 0, sizeof(*nh));
-	if (local == NULL || local->family == 0)
+	if (local->family == 0)
 		return -1;
 	/*
 	 * IPv6 over an IPv4 session keeps the IPv4 address: update_build
@@ -218,21 +132,21 @@ export_self(const struct peer *to, enum aid aid, struct addr *nh)
 	if (local->family != aid_family(aid) && aid != AID_IPV6)
 		return -1;
 	*nh = *local;
-	nh->scope_id = 0;
 	return 0;
 }
 
 static struct attrs *
-export_attrs_make(struct peer *to, const struct rib_path *path, enum aid aid)
+export_attrs_make(
+    const struct ugroup *g, const struct rib_path *path, enum aid aid)
 {
-	const struct bgpd_config *c = to->bgpd->conf;
+	const struct bgpd_config *c = g->bgpd->conf;
 	const struct rib_src *from = path->src;
 	struct attrs a, *res;
-	bool self = from->id == 0 || to->src.ebgp || to->conf->next_hop_self;
-	uint16_t i;
+	bool ebgp = g->key.ctx.ebgp;
+	bool self = from->id == 0 || ebgp || g->key.next_hop_self;
 
 	attrs_copy(&a, path->attrs);
-	if (to->src.ebgp) {
+	if (ebgp) {
 		aspath_prepend(&a, c->asn);
 		a.flags &= ~(ATTRF_LOCALPREF | ATTRF_ORIGINATOR_ID);
 		a.ncluster = 0;
@@ -244,43 +158,35 @@ export_attrs_make(struct peer *to, const struct rib_path *path, enum aid aid)
 			a.local_pref = 100;
 			a.flags |= ATTRF_LOCALPREF;
 		}
-		if (export_reflecting(to, path)) {
-			/* RFC 4456 §8 */
-			if (!(a.flags & ATTRF_ORIGINATOR_ID)) {
-				a.originator_id = from->bgpid;
-				a.flags |= ATTRF_ORIGINATOR_ID;
-			}
-			a.cluster_list = xreallocarray(
-			    a.cluster_list, a.ncluster + 1, sizeof(uint32_t));
-			for (i = a.ncluster; i > 0; i--)
-				a.cluster_list[i] = a.cluster_list[i - 1];
-			a.cluster_list[0] = c->cluster_id;
-			a.ncluster++;
-		}
+		/* iBGP to iBGP: we are reflecting it (export_allowed) */
+		if (from->id != 0 && !from->ebgp)
+			rr_reflect(c, from->bgpid, &a);
 	}
 	if (self) {
-		if (export_self(to, aid, &a.nexthop) == -1) {
+		if (export_self(g, aid, &a.nexthop) == -1) {
 			attrs_clean(&a);
 			return NULL;
 		}
 		memset(&a.nexthop_ll, 0, sizeof(a.nexthop_ll));
 		a.flags |= ATTRF_NEXTHOP;
 	}
-	res = attr_intern(to->bgpd->attrs, &a);
+	res = attr_intern(g->bgpd->attrs, &a);
 	attrs_clean(&a);
 	return res;
 }
 
 /* returns a borrowed reference, valid while the cache holds it */
 static struct attrs *
-export_attrs(struct peer *to, const struct rib_path *path, enum aid aid)
+export_attrs(struct ugroup *g, const struct rib_path *path, enum aid aid)
 {
-	struct out_queue *q = to->outq;
 	uintptr_t key = (uintptr_t)path->attrs;
-	struct export_slot *s =
-	    &q->cache[hash_u32((uint32_t)(key >> 4) ^ path->src->id, aid) %
-	        EXPORT_CACHE];
+	struct export_slot *s;
 
+	if (g->cache == NULL)
+		g->cache = xcalloc(1, sizeof(*g->cache));
+	s = &g->cache
+	         ->slot[hash_u32((uint32_t)(key >> 4) ^ path->src->id, aid) %
+	             EXPORT_CACHE];
 	if (s->from == path->attrs && s->src_id == path->src->id &&
 	    s->aid == aid)
 		return s->to;
@@ -292,7 +198,7 @@ export_attrs(struct peer *to, const struct rib_path *path, enum aid aid)
 	s->from = attr_ref(path->attrs);
 	s->src_id = path->src->id;
 	s->aid = aid;
-	s->to = export_attrs_make(to, path, aid);
+	s->to = export_attrs_make(g, path, aid);
 	return s->to;
 }
 
@@ -305,69 +211,87 @@ export_schedule(struct bgpd *b)
 		event_active(b->flush_ev, EV_TIMEOUT, 0);
 }
 
+static void
+export_queue(struct ugroup *g, struct rib_entry *e, struct rib_path *old_best,
+    struct rib_path *path, enum rib_change what)
+{
+	enum aid aid = aid_from_family(e->prefix.a.family);
+	struct rib_path *x;
+	bool was;
+
+	if (!g->key.ctx.addpath[aid]) {
+		/* only a change of the best path matters here */
+		if (old_best == e->paths &&
+		    (what != RIB_REPLACE || path != e->paths))
+			return;
+		was = export_allowed(g, old_best);
+		if (!was &&
+		    (e->paths == NULL || export_sole_source(g, e->paths)))
+			return;
+		outq_add(g->q, &e->prefix, 0, was);
+	} else if (g->key.addpath_max[aid] == 0) {
+		if (export_sole_source(g, path))
+			return;
+		was = what != RIB_ADD && export_allowed(g, path);
+		outq_add(g->q, &e->prefix, path->tx_id, was);
+	} else {
+		/*
+		 * Best N: a change moves other paths in or out of the first
+		 * N, and their old ranks are gone.  Every path is looked at
+		 * again and may get a withdrawal it did not need.
+		 */
+		outq_add(g->q, &e->prefix, path->tx_id, what != RIB_ADD);
+		for (x = e->paths; x != NULL; x = x->next)
+			outq_add(g->q, &e->prefix, x->tx_id, true);
+	}
+}
+
 void
 export_rib_change(struct rib_entry *e, struct rib_path *old_best,
     struct rib_path *path, enum rib_change what, void *arg)
 {
 	struct bgpd *b = arg;
 	enum aid aid = aid_from_family(e->prefix.a.family);
-	struct peer *p;
-	bool queued = false;
+	struct ugroup *g;
 
 	if (what == RIB_ADD && path->tx_id == 0) {
 		if (++b->next_tx_id == 0) /* 0 means "the best path" */
 			b->next_tx_id = 1;
 		path->tx_id = b->next_tx_id;
 	}
-	TAILQ_FOREACH(p, &b->peers, entry)
+	TAILQ_FOREACH(g, &b->groups, entry)
 	{
-		if (p->state != STATE_ESTABLISHED || !p->neg.mp[aid])
+		if (!g->key.mp[aid])
 			continue;
-		if (p->neg.addpath_send[aid]) {
-			bool was = what != RIB_ADD && export_allowed(p, path);
-			outq_add(p->outq, &e->prefix, path->tx_id, was);
-		} else {
-			/* only a change of the best path matters here */
-			if (old_best == e->paths &&
-			    (what != RIB_REPLACE || path != e->paths))
-				continue;
-			outq_add(p->outq, &e->prefix, 0,
-			    export_allowed(p, old_best));
-		}
-		queued = true;
+		export_queue(g, e, old_best, path, what);
+		g->fed = true;
 	}
-	if (queued)
+	if (!TAILQ_EMPTY(&b->groups))
 		export_schedule(b);
 }
 
 static void
 export_table_cb(struct rib_entry *e, void *arg)
 {
-	struct peer *p = arg;
+	struct ugroup *g = arg;
 	struct rib_path *path;
 
-	if (p->neg.addpath_send[aid_from_family(e->prefix.a.family)]) {
+	if (g->key.ctx.addpath[aid_from_family(e->prefix.a.family)]) {
 		for (path = e->paths; path != NULL; path = path->next)
-			outq_add(p->outq, &e->prefix, path->tx_id, false);
+			outq_add(g->q, &e->prefix, path->tx_id, false);
 	} else {
-		outq_add(p->outq, &e->prefix, 0, false);
+		outq_add(g->q, &e->prefix, 0, false);
 	}
 }
 
 /* the whole table for a family, after Established or a ROUTE-REFRESH */
 void
-export_table(struct peer *p, enum aid aid)
+export_group_table(struct ugroup *g, enum aid aid)
 {
-	rib_walk(p->bgpd->rib, aid, export_table_cb, p);
+	rib_walk(g->bgpd->rib, aid, export_table_cb, g);
 }
 
-/* ---- sending ------------------------------------------------------------ */
-
-struct out_route {
-	enum aid aid;
-	struct attrs *attrs; /* NULL: withdraw */
-	struct nlri nlri;
-};
+/* ---- encoding ----------------------------------------------------------- */
 
 static int
 out_route_cmp(const void *va, const void *vb)
@@ -378,6 +302,8 @@ out_route_cmp(const void *va, const void *vb)
 		return a->aid < b->aid ? -1 : 1;
 	if (a->attrs != b->attrs)
 		return (uintptr_t)a->attrs < (uintptr_t)b->attrs ? -1 : 1;
+	if (a->src_id != b->src_id)
+		return a->src_id < b->src_id ? -1 : 1;
 	return prefix_cmp(&a->nlri.p, &b->nlri.p);
 }
 
@@ -398,110 +324,197 @@ export_find_path(struct rib_entry *e, uint32_t tx_id)
 
 /* turn up to OUT_BATCH queue items into routes; returns how many */
 static size_t
-export_collect(struct peer *p, struct out_route *r)
+export_collect(struct ugroup *g, struct out_route *r)
 {
-	struct out_queue *q = p->outq;
-	struct out_item *it;
+	struct rib_entry *e;
 	struct rib_path *path;
-	size_t n = 0;
+	struct prefix pfx;
+	uint32_t tx_id;
+	unsigned int max;
+	size_t n = 0, looked = 0;
+	bool was;
 
-	while (n < OUT_BATCH && (it = TAILQ_FIRST(&q->fifo)) != NULL) {
-		enum aid aid = aid_from_family(it->prefix.a.family);
+	while (looked++ < OUT_BATCH && outq_pop(g->q, &pfx, &tx_id, &was)) {
+		enum aid aid = aid_from_family(pfx.a.family);
 
-		path = export_find_path(
-		    rib_lookup(p->bgpd->rib, &it->prefix), it->tx_id);
+		e = rib_lookup(g->bgpd->rib, &pfx);
+		path = export_find_path(e, tx_id);
+		max = g->key.addpath_max[aid];
 		r[n].aid = aid;
-		r[n].nlri.p = it->prefix;
-		r[n].nlri.path_id = it->tx_id;
+		r[n].nlri.p = pfx;
+		r[n].nlri.path_id = tx_id;
 		r[n].attrs = NULL;
-		if (path != NULL && export_allowed(p, path))
-			r[n].attrs = export_attrs(p, path, aid);
-		if (r[n].attrs != NULL || it->was_adv)
+		r[n].src_id = 0;
+		r[n].was_adv = was;
+		if (export_allowed(g, path) &&
+		    (max == 0 || export_best_n(g, e, path, max)))
+			r[n].attrs = export_attrs(g, path, aid);
+		if (r[n].attrs != NULL)
+			r[n].src_id = path->src->id;
+		if (r[n].attrs != NULL || was)
 			n++;
-		outq_remove(q, it);
-		free(it);
 	}
 	return n;
 }
 
-static void
-export_send(struct peer *p, struct out_route *r, size_t n)
+/*
+ * The source of an announcement is not sent its own route; if the members
+ * had another route for the prefix before, the source must lose that one.
+ */
+static struct ibuf *
+export_source_withdraw(struct ugroup *g, const struct out_route *r,
+    const struct nlri *nlri, size_t n)
 {
-	struct nlri nlri[OUT_BATCH];
-	size_t i = 0, j, k, done;
-	struct ibuf *msg;
+	struct ibuf *wd;
+	size_t i, done;
 
+	for (i = 0; i < n; i++)
+		if (r[i].was_adv && r[i].nlri.path_id == 0)
+			break;
+	if (i == n || r[0].src_id == 0)
+		return NULL;
+	wd = update_build(&g->key.ctx, r[0].aid, NULL, nlri, n, &done);
+	if (wd == NULL || done != n)
+		fatalx("cannot encode withdrawals for an update group");
+	return wd;
+}
+
+/* one batch of the group's queue into its stream; returns routes sent */
+size_t
+export_encode(struct ugroup *g)
+{
+	struct bgpd *b = g->bgpd;
+	struct out_route *r;
+	struct nlri *nlri;
+	struct ibuf *msg, *wd;
+	size_t n, i = 0, j, k, done;
+
+	if (b->export_scratch == NULL)
+		b->export_scratch = xmalloc(sizeof(*b->export_scratch));
+	r = b->export_scratch->r;
+	nlri = b->export_scratch->nlri;
+	n = export_collect(g, r);
 	qsort(r, n, sizeof(*r), out_route_cmp);
 	while (i < n) {
-		for (j = i;
-		     j < n && r[j].aid == r[i].aid && r[j].attrs == r[i].attrs;
+		for (j = i; j < n && r[j].aid == r[i].aid &&
+		     r[j].attrs == r[i].attrs && r[j].src_id == r[i].src_id;
 		     j++)
 			nlri[j - i] = r[j].nlri;
 		for (k = 0; k < j - i; k += done) {
-			msg = update_build(&p->tx_ctx, r[i].aid, r[i].attrs,
+			msg = update_build(&g->key.ctx, r[i].aid, r[i].attrs,
 			    nlri + k, j - i - k, &done);
 			if (msg == NULL || done == 0)
-				fatalx("cannot encode UPDATE for %s", p->name);
-			session_send(p, msg);
+				fatalx("cannot encode an UPDATE");
+			wd = NULL;
 			if (r[i].attrs != NULL)
-				p->stats.prefixes_out += done;
+				wd = export_source_withdraw(
+				    g, r + i + k, nlri + k, done);
+			ugroup_append(g, msg, wd, r[i].src_id,
+			    r[i].attrs != NULL ? done : 0);
 		}
 		i = j;
 	}
+	return n;
 }
 
+/* ---- members ------------------------------------------------------------ */
+
+/* everything queued has been sent to p: what it is owed at that point */
+void
+export_member_done(struct peer *p)
+{
+	enum aid aid;
+
+	for (aid = 0; aid < AID_MAX; aid++) {
+		/* RFC 4724 §2: End-of-RIB after the initial table */
+		if (p->neg.mp[aid] && !p->eor_sent[aid]) {
+			session_send(p, update_build_eor(aid));
+			p->eor_sent[aid] = true;
+		}
+		/* RFC 7313 §4: the refreshed table is complete */
+		if (p->refresh_pending[aid]) {
+			session_send(p, msg_rrefresh(aid, RREFRESH_EORR));
+			p->refresh_pending[aid] = false;
+		}
+	}
+}
+
+/*
+ * Input pauses while every group that routes flow to is far behind: when
+ * routes come in faster than all peers take them, waiting costs less memory
+ * than queueing.  One slow group alone pauses no one, since that would
+ * stall the others; its queue is bounded by the RIB.  Groups that get
+ * nothing (the sender's own, say) have no say.
+ */
 static void
 export_backpressure(struct bgpd *b)
 {
-	struct peer *p;
-	size_t max = 0;
+	struct ugroup *g;
+	size_t min = SIZE_MAX;
 
-	TAILQ_FOREACH(p, &b->peers, entry)
-	if (p->state == STATE_ESTABLISHED && outq_len(p->outq) > max)
-		max = outq_len(p->outq);
-	if (!b->paused && max > OUTQ_HIGH) {
+	TAILQ_FOREACH(g, &b->groups, entry)
+	{
+		if ((g->fed || outq_len(g->q) > 0) && outq_len(g->q) < min)
+			min = outq_len(g->q);
+		g->fed = false;
+	}
+	if (min == SIZE_MAX)
+		min = 0;
+	if (!b->paused && min > OUTQ_HIGH) {
 		b->paused = true;
-		log_info("output backlog of %zu prefixes: pausing input", max);
+		log_info("output backlog of %zu prefixes: pausing input", min);
 		session_pause_reading(b, true);
-	} else if (b->paused && max < OUTQ_LOW) {
+	} else if (b->paused && min < OUTQ_LOW) {
 		b->paused = false;
-		log_info("output backlog down to %zu: resuming input", max);
+		log_info("output backlog down to %zu: resuming input", min);
 		session_pause_reading(b, false);
 	}
 }
 
+/* Established: p starts as a group of its own, with the whole table */
+void
+export_peer_up(struct peer *p)
+{
+	struct ugroup_key k;
+	struct ugroup *g;
+	enum aid aid;
+
+	ugroup_key_make(p, &k);
+	g = ugroup_new(p->bgpd, &k);
+	ugroup_add_member(g, p);
+	for (aid = 0; aid < AID_MAX; aid++)
+		if (p->neg.mp[aid])
+			export_group_table(g, aid);
+	ugroup_flush(g);
+	export_backpressure(p->bgpd);
+}
+
+void
+export_peer_down(struct peer *p)
+{
+	ugroup_remove_member(p);
+	export_backpressure(p->bgpd);
+}
+
+/* ROUTE-REFRESH: the table again, for p alone */
+void
+export_refresh(struct peer *p, enum aid aid)
+{
+	if (p->ug == NULL)
+		return;
+	if (p->ug->nmembers > 1)
+		ugroup_split(p);
+	export_group_table(p->ug, aid);
+	ugroup_flush(p->ug);
+}
+
+/* p's socket has room again */
 void
 export_flush(struct peer *p)
 {
-	struct out_route *r;
-	size_t n;
-	enum aid aid;
-
-	if (p->state != STATE_ESTABLISHED)
+	if (p->ug == NULL)
 		return;
-	if (p->outq->batch == NULL)
-		p->outq->batch = xreallocarray(NULL, OUT_BATCH, sizeof(*r));
-	r = p->outq->batch;
-	while (session_output_len(p) < SESS_OUT_HIGH &&
-	    !TAILQ_EMPTY(&p->outq->fifo)) {
-		if ((n = export_collect(p, r)) > 0)
-			export_send(p, r, n);
-	}
-	if (TAILQ_EMPTY(&p->outq->fifo)) {
-		/* RFC 4724 §2: End-of-RIB after the initial table */
-		for (aid = 0; aid < AID_MAX; aid++) {
-			if (p->neg.mp[aid] && !p->eor_sent[aid]) {
-				session_send(p, update_build_eor(aid));
-				p->eor_sent[aid] = true;
-			}
-			/* RFC 7313 §4: the refreshed table is complete */
-			if (p->refresh_pending[aid]) {
-				session_send(
-				    p, msg_rrefresh(aid, RREFRESH_EORR));
-				p->refresh_pending[aid] = false;
-			}
-		}
-	}
+	ugroup_flush(p->ug);
 	export_backpressure(p->bgpd);
 }
 
@@ -509,9 +522,13 @@ void
 export_flush_all(evutil_socket_t fd, short what, void *arg)
 {
 	struct bgpd *b = arg;
-	struct peer *p;
+	struct ugroup *g, *ng;
 
-	TAILQ_FOREACH(p, &b->peers, entry)
-	if (p->state == STATE_ESTABLISHED && !TAILQ_EMPTY(&p->outq->fifo))
-		export_flush(p);
+	/* flushing may split (appending) or merge (freeing) groups */
+	for (g = TAILQ_FIRST(&b->groups); g != NULL; g = ng) {
+		ng = TAILQ_NEXT(g, entry);
+		if (outq_len(g->q) > 0)
+			ugroup_flush(g);
+	}
+	export_backpressure(b);
 }

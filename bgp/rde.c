@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "bgp/bgpd.h"
+#include "rr/rr.h"
 
 #define STALE_TIME 360 /* seconds to wait for End-of-RIB after a restart */
 
@@ -21,18 +22,10 @@ static const char *
 rde_loop(struct peer *p, const struct attrs *a)
 {
 	const struct bgpd_config *c = p->bgpd->conf;
-	uint16_t i;
 
 	if (p->src.ebgp && aspath_contains(a, c->asn))
 		return "our AS in AS_PATH";
-	if ((a->flags & ATTRF_ORIGINATOR_ID) &&
-	    a->originator_id == c->router_id)
-		return "our router id as ORIGINATOR_ID";
-	if (c->route_reflector)
-		for (i = 0; i < a->ncluster; i++)
-			if (a->cluster_list[i] == c->cluster_id)
-				return "our cluster id in CLUSTER_LIST";
-	return NULL;
+	return rr_loop(c, a);
 }
 
 static void
@@ -173,10 +166,7 @@ rde_established(struct peer *p)
 		else
 			p->gr_restarting = false;
 	}
-	for (aid = 0; aid < AID_MAX; aid++)
-		if (p->neg.mp[aid])
-			export_table(p, aid);
-	export_flush(p);
+	export_peer_up(p);
 }
 
 void
@@ -184,7 +174,7 @@ rde_down(struct peer *p)
 {
 	struct bgpd *b = p->bgpd;
 
-	outq_clear(p->outq);
+	export_peer_down(p);
 	/*
 	 * RFC 4724 §4.2: a GR-capable peer's routes survive the loss of
 	 * the TCP session (not a NOTIFICATION: we do not do RFC 8538).
@@ -236,8 +226,7 @@ rde_rrefresh(struct peer *p, enum aid aid, uint8_t subtype)
 			session_send(p, msg_rrefresh(aid, RREFRESH_BORR));
 			p->refresh_pending[aid] = true;
 		}
-		export_table(p, aid);
-		export_flush(p);
+		export_refresh(p, aid);
 		break;
 	case RREFRESH_BORR:
 		if (!p->neg.enhanced_refresh)

@@ -225,6 +225,21 @@ session_send(struct peer *p, struct ibuf *msg)
 	conn_write(p->conn, msg);
 }
 
+/* the same message to many peers (update groups): msg stays the caller's */
+void
+session_send_copy(struct peer *p, const struct ibuf *msg)
+{
+	uint8_t type = ((uint8_t *)ibuf_data(msg))[BGP_HDR_LEN - 1];
+
+	if (p->conn == NULL || p->conn->closing)
+		return;
+	if (type <= MSG_RREFRESH)
+		p->stats.msgs_out[type]++;
+	if (bufferevent_write(p->conn->bev, ibuf_data(msg), ibuf_size(msg)) ==
+	    -1)
+		fatalx("bufferevent_write");
+}
+
 size_t
 session_output_len(const struct peer *p)
 {
@@ -450,7 +465,6 @@ peer_new(struct bgpd *b, const struct peer_config *pc, const struct addr *a)
 	p->connect_retry = pc->connect_retry;
 	p->rx_ctx.ebgp = p->tx_ctx.ebgp = p->src.ebgp;
 	p->rx_ctx.maxlen = p->tx_ctx.maxlen = BGP_MAX_LEN;
-	p->outq = outq_new();
 	for (i = 0; i < TIMER_MAX; i++) {
 		pt->slot[i].peer = p;
 		pt->slot[i].which = i;
@@ -470,6 +484,7 @@ peer_free(struct peer *p)
 	struct peer_timers *pt = p->timers;
 	int i;
 
+	export_peer_down(p);
 	session_close(p);
 	rib_flush_src(p->bgpd->rib, &p->src);
 	TAILQ_REMOVE(&p->bgpd->peers, p, entry);
@@ -477,7 +492,6 @@ peer_free(struct peer *p)
 	for (i = 0; i < TIMER_MAX; i++)
 		event_free(pt->slot[i].ev);
 	free(pt);
-	outq_free(p->outq);
 	free(p->conf->password);
 	free(p->conf->description);
 	free(p->conf);

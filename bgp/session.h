@@ -82,6 +82,7 @@ struct peer_stats {
 
 struct conn; /* session.c */
 struct bgpd;
+struct ugroup; /* ugroup.h */
 
 struct peer {
 	TAILQ_ENTRY(peer) entry;
@@ -118,8 +119,10 @@ struct peer {
 	void *timers; /* owned by the ops implementation */
 	struct peer_stats stats;
 
-	/* outbound: pending changes (export.c) */
-	struct out_queue *outq;
+	/* outbound: the update group and where p is in its stream */
+	struct ugroup *ug;
+	TAILQ_ENTRY(peer) ug_entry;
+	uint64_t ug_seq;
 	bool refresh_pending[AID_MAX]; /* EoRR owed (RFC 7313) */
 };
 
@@ -143,6 +146,7 @@ void peer_free(struct peer *);
 void peer_start(struct peer *);
 void peer_stop(struct peer *, enum bgp_error);
 void session_send(struct peer *, struct ibuf *);
+void session_send_copy(struct peer *, const struct ibuf *);
 size_t session_output_len(const struct peer *);
 void session_error(struct peer *, const struct bgp_err *);
 const struct addr *session_local_addr(const struct peer *);
@@ -158,12 +162,10 @@ void rde_rrefresh(struct peer *, enum aid, uint8_t);
 void rde_stale_expired(struct peer *);
 
 /* export.c: what goes out */
-struct out_queue *outq_new(void);
-void outq_free(struct out_queue *);
-void outq_clear(struct out_queue *);
-size_t outq_len(const struct out_queue *);
 void export_rib_change(struct rib_entry *, struct rib_path *, struct rib_path *,
     enum rib_change, void *);
-void export_table(struct peer *, enum aid);
+void export_peer_up(struct peer *);
+void export_peer_down(struct peer *);
+void export_refresh(struct peer *, enum aid);
 void export_flush(struct peer *);
 void export_flush_all(int, short, void *);
