@@ -32,6 +32,9 @@
 #include "lib/xmalloc.h"
 #include "bgp/bgpd.h"
 
+/* a reflector's clients may all call at once (the kernel caps it) */
+#define LISTEN_BACKLOG 4096
+
 struct conn {
 	LIST_ENTRY(conn) entry;
 	struct bgpd *bgpd;
@@ -937,8 +940,13 @@ session_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		conn_write(c, open_build(&p->local_open));
 		break;
 	case STATE_ESTABLISHED:
-		if (p->neg.gr) {
-			/* RFC 4724 §4.2: the peer restarted */
+		/*
+		 * RFC 4724 §4.2: a GR peer that connects again restarted.
+		 * So did a dynamic neighbour: an address in a range is one
+		 * node, and the node that is calling is the live one;
+		 * refusing it would leave it stuck until the hold timer.
+		 */
+		if (p->neg.gr || p->dynamic) {
 			peer_log(p, LOG_LVL_INFO,
 			    "new connection while Established: peer "
 			    "restarted");
@@ -1048,8 +1056,8 @@ listener_open(struct bgpd *b, const struct addr *a, uint16_t port)
 	l->fd = fd;
 	l->family = a->family;
 	listener_md5(b, l);
-	l->lev = evconnlistener_new(
-	    b->base, session_accept, b, LEV_OPT_CLOSE_ON_FREE, 128, fd);
+	l->lev = evconnlistener_new(b->base, session_accept, b,
+	    LEV_OPT_CLOSE_ON_FREE, LISTEN_BACKLOG, fd);
 	if (l->lev == NULL) {
 		log_warn(
 		    "listen %s port %u", addr_ntop(a, buf, sizeof(buf)), port);
