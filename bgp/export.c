@@ -175,7 +175,10 @@ export_attrs_make(
 	return res;
 }
 
-/* returns a borrowed reference, valid while the cache holds it */
+/*
+ * Returns a borrowed reference, valid while the cache holds it: a later
+ * lookup may evict it, so whoever keeps it longer takes a reference.
+ */
 static struct attrs *
 export_attrs(struct ugroup *g, const struct rib_path *path, enum aid aid)
 {
@@ -349,8 +352,11 @@ export_collect(struct ugroup *g, struct out_route *r)
 		if (export_allowed(g, path) &&
 		    (max == 0 || export_best_n(g, e, path, max)))
 			r[n].attrs = export_attrs(g, path, aid);
-		if (r[n].attrs != NULL)
+		if (r[n].attrs != NULL) {
+			/* the batch outlives the cache slot (see above) */
+			r[n].attrs = attr_ref(r[n].attrs);
 			r[n].src_id = path->src->id;
+		}
 		if (r[n].attrs != NULL || was)
 			n++;
 	}
@@ -414,6 +420,9 @@ export_encode(struct ugroup *g)
 		}
 		i = j;
 	}
+	for (i = 0; i < n; i++)
+		if (r[i].attrs != NULL)
+			attr_unref(r[i].attrs);
 	return n;
 }
 

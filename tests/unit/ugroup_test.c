@@ -242,6 +242,33 @@ test_refresh(void **state)
 	assert_int_equal(f->b->ngroups, 1);
 }
 
+/*
+ * More sources than the export cache has slots, all in one batch: routes
+ * collected early must survive their cache slot being reused (ASan).
+ */
+static void
+test_many_sources(void **state)
+{
+	struct fixture *f = *state;
+	struct peer *p[300], *late;
+	char buf[32];
+	int i;
+
+	for (i = 0; i < 300; i++)
+		p[i] = peer_up(f, 10 + i % 240, true);
+	for (i = 0; i < 300; i++) {
+		snprintf(
+		    buf, sizeof(buf), "198.18.%d.%d/30", i / 64, (i % 64) * 4);
+		announce(f, p[i], buf);
+	}
+	flush(f);
+	for (i = 0; i < 300; i++)
+		assert_int_equal(p[i]->stats.prefixes_out, 299);
+	late = peer_up(f, 5, true);
+	assert_int_equal(late->stats.prefixes_out, 300);
+	assert_int_equal(f->b->ngroups, 1);
+}
+
 int
 main(void)
 {
@@ -251,6 +278,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_late_joiner, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_split_merge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refresh, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_sources, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
