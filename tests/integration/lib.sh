@@ -17,10 +17,12 @@
 #    namespace is "${PM_PREFIX}NAME" (see ns).  Daemons get one instance per
 #    namespace, so a namespace name also names its daemon.
 #  - Routes are printed normalised, one path per line:
-#	nh=192.0.2.1 path=64512,65001 lp=100 origin=i best=1 ...
+#	nh=192.0.2.1 path=64512,65001 lp=100 origin=i best=1 ... orig=- cl=
 #    (path is the AS_PATH, comma separated, empty for a local route; lp is
-#    "-" when the path carries no LOCAL_PREF).  expect_route matches k=v
-#    tokens against these lines.
+#    "-" when the path carries no LOCAL_PREF; orig is the ORIGINATOR_ID or
+#    "-", cl the CLUSTER_LIST in wire order, comma separated, empty when
+#    absent; both come last).  expect_route matches k=v tokens against
+#    these lines.
 #  - Every assertion failure goes through fail(), which prints what was
 #    expected, then every daemon's view and log tail.
 #
@@ -256,6 +258,50 @@ link_ns() {
 	_pm_addrs "$b" "$ib" "$addrs_b"
 }
 
+# bridge_add NAME: namespace NAME holding one bridge, br0, that link_br
+# plugs other namespaces into (a LAN: every node reaches every other one
+# directly, so iBGP next hops resolve as connected routes everywhere).
+bridge_add() {
+	ns_add "$1"
+	ip -n "$(ns "$1")" link add br0 type bridge &&
+	    ip -n "$(ns "$1")" link set br0 up ||
+	    fail "bridge br0 in $1"
+}
+
+# link_br SW NS ADDRS [ll=off]: veth from namespace NS to the bridge in SW
+# (made by bridge_add).  ADDRS as for link_ns; the interface in NS is
+# named after SW.
+link_br() {
+	local sw=$1 n=$2 addrs=$3 ll=${4:-ll=on} ia ib
+	PM_NLINK=$((PM_NLINK + 1))
+	ia="${n:0:11}-$PM_NLINK"
+	ib="${sw:0:11}-$PM_NLINK"
+	ip link add "$ia" netns "$(ns "$sw")" type veth \
+	    peer name "$ib" netns "$(ns "$n")" ||
+	    fail "veth $sw:$ia <-> $n:$ib"
+	if [ "$ll" = ll=off ]; then
+		ip -n "$(ns "$n")" link set "$ib" addrgenmode none ||
+		    fail "addrgenmode none on $n:$ib"
+	fi
+	ip -n "$(ns "$sw")" link set "$ia" master br0 &&
+	    ip -n "$(ns "$sw")" link set "$ia" up ||
+	    fail "$sw:$ia into br0"
+	_pm_addrs "$n" "$ib" "$addrs"
+}
+
+# lo_addrs NS FIRST COUNT: COUNT consecutive IPv4 /32s from FIRST on lo
+# in NS (local addresses for many sessions, e.g. bgpgen --sessions).
+lo_addrs() {
+	local n=$1 first=$2 count=$3 a b c d v i
+	IFS=. read -r a b c d <<<"$first"
+	v=$(((a << 24) | (b << 16) | (c << 8) | d))
+	for ((i = 0; i < count; i++)); do
+		printf 'addr add %d.%d.%d.%d/32 dev lo\n' \
+		    $(((v + i) >> 24 & 255)) $(((v + i) >> 16 & 255)) \
+		    $(((v + i) >> 8 & 255)) $(((v + i) & 255))
+	done | ip -n "$(ns "$n")" -batch - || fail "lo addresses in $n"
+}
+
 _pm_addrs() {
 	local n=$1 ifn=$2 list=$3 addr
 	local IFS=,
@@ -465,19 +511,26 @@ bird_route() {
 	birdc_ "$1" show route "$2" all | awk '
 	function flush() {
 		if (have)
-			printf "nh=%s path=%s lp=%s origin=%s best=%d proto=%s\n",
-			    nh, path, lp, origin, best, proto
+			printf "nh=%s path=%s lp=%s origin=%s best=%d proto=%s" \
+			    " orig=%s cl=%s\n",
+			    nh, path, lp, origin, best, proto, orig, cl
 		have = 0
 	}
 	/^[0-9a-fA-F:.]+\/[0-9]+[ \t]+[a-z]+ \[/ || /^[ \t]+[a-z]+ \[/ {
 		flush()
 		have = 1; nh = "-"; path = ""; lp = "-"; origin = "-"
+		orig = "-"; cl = ""
 		best = ($0 ~ /\] \* /) ? 1 : 0
 		s = $0; sub(/^[^[]*\[/, "", s); split(s, w, " "); proto = w[1]
 		next
 	}
 	/^\tBGP\.next_hop:/ { nh = $2 }
 	/^\tBGP\.local_pref:/ { lp = $2 }
+	/^\tBGP\.originator_id:/ { orig = $2 }
+	/^\tBGP\.cluster_list:/ {
+		cl = ""
+		for (i = 2; i <= NF; i++) cl = cl (cl == "" ? "" : ",") $i
+	}
 	/^\tBGP\.origin:/ {
 		origin = ($2 == "IGP") ? "i" : ($2 == "EGP") ? "e" : "?"
 	}
@@ -489,6 +542,13 @@ bird_route() {
 		}
 	}
 	END { flush() }'
+}
+
+# bird_route_count NS PEER: routes BIRD holds from the session to PEER
+# (its primary table of the peer's family).
+bird_route_count() {
+	birdc_ "$1" show route protocol "$(_bird_proto "$2")" count |
+	    awk '/ of .* routes for / { print $1; exit }'
 }
 
 # bird_proto_all NS PEER: `show protocols all` for the session to PEER.
@@ -673,10 +733,12 @@ gobgp_route() {
 	 map(tostring) | join(",")) as $path |
 	([.attrs[] | select(.type == 5) | .value] + ["-"])[0] as $lp |
 	([.attrs[] | select(.type == 1) | .value] + [-1])[0] as $o |
+	([.attrs[] | select(.type == 9) | .value] + ["-"])[0] as $orig |
+	([.attrs[] | select(.type == 10) | .value[]?] | join(",")) as $cl |
 	"nh=\($nh) path=\($path) lp=\($lp) origin=\(["i","e","?"][$o] // "-")" +
 	" best=\(if $p.best then 1 else 0 end)" +
 	" stale=\(if $p.stale then 1 else 0 end)" +
-	" peer=\($p["neighbor-ip"] // "local")"'
+	" peer=\($p["neighbor-ip"] // "local") orig=\($orig) cl=\($cl)"'
 }
 
 # ---------------------------------------------------------------------------
@@ -852,7 +914,10 @@ frr_route() {
 	    "incomplete":"?"}[.origin] // "-")" +
 	" best=\(if .bestpath.overall then 1 else 0 end)" +
 	" stale=\(if .stale then 1 else 0 end)" +
-	" peer=\(.peer.peerId // "local")"'
+	" peer=\(.peer.peerId // "local")" +
+	" orig=\(.originatorId // "-")" +
+	" cl=\(.clusterList | if type == "object" then .list else null end //
+	    [] | map(tostring) | join(","))"'
 }
 
 # ---------------------------------------------------------------------------
@@ -886,12 +951,15 @@ podmeshctl_() {
 }
 
 # podmesh_conf FILE rid=ID asn=N [originate="P ..."] [listen=ADDR]
-#    [port=179] [hold=9] [retry=1] [cluster=ID]
+#    [port=179] [hold=9] [retry=1] [cluster=ID] [rr=1] [loglevel=LEVEL]
+# cluster=ID turns on route-reflector mode with that cluster id; rr=1 turns
+# it on with the default cluster id (the router id).
 podmesh_conf() {
 	local file=$1 rid= asn= originate= listen= port=179 hold=9 retry=1
-	local cluster= p n
+	local cluster= rr= loglevel= p n
 	shift
-	eval "$(_pm_kv "rid asn originate listen port hold retry cluster" "$@")"
+	eval "$(_pm_kv "rid asn originate listen port hold retry cluster rr \
+	    loglevel" "$@")"
 	[ -n "$rid" ] && [ -n "$asn" ] || fail "podmesh_conf: rid and asn needed"
 	n=$(basename "${file%.conf}")
 	n=${n%.yaml}
@@ -907,7 +975,12 @@ podmesh_conf() {
 		echo "control-socket: $PM_TMP/$n.podmesh.sock"
 		echo "hold-time: $hold"
 		echo "connect-retry: $retry"
-		[ -n "$cluster" ] && echo "route-reflector: {cluster-id: $cluster}"
+		if [ -n "$cluster" ]; then
+			echo "route-reflector: {cluster-id: $cluster}"
+		elif _pm_bool "$rr"; then
+			echo "route-reflector: {}"
+		fi
+		[ -n "$loglevel" ] && echo "log-level: $loglevel"
 		if [ -n "$originate" ]; then
 			echo "originate:"
 			for p in $originate; do
@@ -918,19 +991,28 @@ podmesh_conf() {
 	} >"$file"
 }
 
-# podmesh_peer FILE addr=IP asn=N [port=N] [passive=1] [rrclient=1]
-#    [password=S] [addpaths=off|receive|send|both] [families="ipv4 ipv6"]
-#    [gr=1]
+# podmesh_peer FILE addr=IP|range=PREFIX asn=N [port=N] [passive=1]
+#    [rrclient=1] [password=S] [addpaths=off|receive|send|both]
+#    [families="ipv4 ipv6"] [gr=1] [max=N] [hold=N]
+# range=PREFIX writes a dynamic-neighbour entry (any peer in PREFIX), with
+# max-sessions N when max is given.
 podmesh_peer() {
-	local file=$1 addr= asn= port= passive= rrclient= password= addpaths=
-	local families= gr=
+	local file=$1 addr= range= asn= port= passive= rrclient= password=
+	local addpaths= families= gr= max= hold=
 	shift
-	eval "$(_pm_kv "addr asn port passive rrclient password addpaths \
-	    families gr" "$@")"
-	[ -n "$addr" ] && [ -n "$asn" ] || fail "podmesh_peer: addr and asn needed"
+	eval "$(_pm_kv "addr range asn port passive rrclient password \
+	    addpaths families gr max hold" "$@")"
+	[ -n "$addr$range" ] && [ -n "$asn" ] ||
+	    fail "podmesh_peer: addr or range, and asn needed"
 	{
-		echo "  - address: $addr"
+		if [ -n "$range" ]; then
+			echo "  - range: $range"
+			[ -n "$max" ] && echo "    max-sessions: $max"
+		else
+			echo "  - address: $addr"
+		fi
 		echo "    asn: $asn"
+		[ -n "$hold" ] && echo "    hold-time: $hold"
 		[ -n "$port" ] && echo "    port: $port"
 		_pm_bool "$passive" && echo "    passive: true"
 		_pm_bool "$rrclient" && echo "    rr-client: true"
@@ -998,7 +1080,56 @@ podmesh_route() {
 	    "?":"?","2":"?"}[.] // .)" +
 	" best=\(if .best then 1 else 0 end)" +
 	" stale=\(if .stale then 1 else 0 end)" +
-	" peer=\(.peer // "local")"'
+	" peer=\(.peer // "local") orig=\(.originator_id // "-")" +
+	" cl=\(.cluster_list // [] | join(","))"'
+}
+
+# podmesh_count NS STATE: number of sessions in STATE (Established, ...).
+podmesh_count() {
+	podmeshctl_ "$1" bgp peers -o json |
+	    jq --arg s "$2" '[.[] | select(.state == $s)] | length'
+}
+
+# podmesh_npaths NS [PEER]: paths in podmesh's RIB (learned from PEER).
+podmesh_npaths() {
+	podmeshctl_ "$1" bgp routes -o json | jq --arg a "${2:-}" '
+	    [.[] | .paths[] | select($a == "" or .peer == $a)] | length'
+}
+
+# podmesh_asan: podmesh-bgpd is an AddressSanitizer build, whose RSS says
+# little (freed memory sits in ASan's quarantine).
+podmesh_asan() {
+	nm -D "$PODMESH_BGPD" 2>/dev/null | grep -q __asan_init
+}
+
+# podmesh_rss NS: VmRSS of the podmesh-bgpd in NS, kB.
+podmesh_rss() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/${PM_PID[podmesh:$1]}/status"
+}
+
+# podmesh_finish NS: SIGTERM the podmesh-bgpd in NS; it must exit 0 and its
+# log (every run in NS) must hold no sanitizer report (CI runs the tests on
+# an ASan/UBSan build, where LeakSanitizer reports at exit).
+podmesh_finish() {
+	local pid=${PM_PID[podmesh:$1]:-} rc i re f=$PM_TMP/$1.podmesh.log
+	re='AddressSanitizer|LeakSanitizer|runtime error'
+	[ -n "$pid" ] || fail "podmesh_finish: no podmesh-bgpd running in $1"
+	kill -TERM "$pid"
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && fail "podmesh-bgpd in $1 ignored SIGTERM"
+	wait "$pid"
+	rc=$?
+	unset "PM_PID[podmesh:$1]"
+	if grep -E -q "$re" "$f"; then
+		fail "sanitizer report in the log of podmesh-bgpd in $1:" \
+		    $'\n'"$(grep -E -A30 "$re" "$f" | head -60)"
+	fi
+	[ "$rc" -eq 0 ] ||
+	    fail "podmesh-bgpd in $1 exited with status $rc on SIGTERM"
+	ok "podmesh-bgpd in $1 exited 0 on SIGTERM, no sanitizer report"
 }
 
 # podmesh_refresh NS PEER: ask podmesh to send a ROUTE-REFRESH to PEER.
@@ -1142,6 +1273,39 @@ expect_no_route() {
 	    $'\n'"$(route "$1" "$2" "$3")"
 	dt=$(_pm_secs $(($(_pm_now) - t0)))
 	ok "$1 in $2: $3 gone (after ${dt}s, limit ${t}s)"
+}
+
+# expect_no_route_all TIMEOUT T0 PREFIX KIND:NS...: PREFIX gone from every
+# KIND:NS within TIMEOUT seconds of T0 (a _pm_now timestamp, taken just
+# before the withdrawal); logs when each one lost it.
+expect_no_route_all() {
+	local t=$1 t0=$2 p=$3 d deadline now
+	local -A left=()
+	shift 3
+	for d in "$@"; do
+		left[$d]=1
+	done
+	deadline=$((t0 + $(_pm_us "$t")))
+	while [ "${#left[@]}" -gt 0 ]; do
+		for d in "${!left[@]}"; do
+			_pm_no_route "${d%%:*}" "${d#*:}" "$p" || continue
+			now=$(_pm_now)
+			unset "left[$d]"
+			ok "${d%%:*} in ${d#*:}: $p gone after" \
+			    "$(_pm_secs $((now - t0)))s (limit ${t}s)"
+			((now <= deadline)) || fail "${d%%:*} in ${d#*:}:" \
+			    "$p took longer than ${t}s to go"
+		done
+		[ "${#left[@]}" -eq 0 ] && break
+		if (($(_pm_now) > deadline)); then
+			for d in "${!left[@]}"; do
+				log "${d%%:*} in ${d#*:} still has $p:" \
+				    "$(route "${d%%:*}" "${d#*:}" "$p")"
+			done
+			fail "$p still present after ${t}s on: ${!left[*]}"
+		fi
+		sleep 0.02
+	done
 }
 
 _pm_no_route() {
