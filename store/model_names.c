@@ -1,0 +1,118 @@
+/*
+ * Resource names Calico derives from other things, for code that creates
+ * resources from v1 data (migration) or from addresses: libcalico-go's
+ * names.CIDRToName for pools ("198.18.0.0/16" -> "198-18-0-0-16"), the
+ * v1->v3 converters' convertIpToName for peers and their normalizeName for
+ * node names.  Each returns -1 if the name does not fit.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/model.h"
+
+int
+model_name_from_cidr(const struct prefix *p, char *buf, size_t len)
+{
+	char s[PREFIX_STRLEN];
+	size_t i;
+
+	if (p->a.family == 0)
+		return -1;
+	prefix_ntop(p, s, sizeof(s));
+	for (i = 0; s[i] != '\0'; i++)
+		if (s[i] == '.' || s[i] == ':' || s[i] == '/')
+			s[i] = '-';
+	return snprintf(buf, len, "%s", s) >= (int)len ? -1 : 0;
+}
+
+/* 192-0-2-1, or 2001-0db8-0000-0000-0000-0000-0000-0001 (all groups) */
+int
+model_name_from_ip(const struct addr *a, char *buf, size_t len)
+{
+	char s[ADDR_STRLEN];
+	size_t i, off = 0;
+
+	if (a->family == AF_INET) {
+		inet_ntop(AF_INET, &a->v4, s, sizeof(s));
+		for (i = 0; s[i] != '\0'; i++)
+			if (s[i] == '.')
+				s[i] = '-';
+		return snprintf(buf, len, "%s", s) >= (int)len ? -1 : 0;
+	}
+	if (a->family != AF_INET6 || len < 40)
+		return -1;
+	for (i = 0; i < 16; i += 2)
+		off += snprintf(buf + off, len - off, "%s%02x%02x",
+		    i == 0 ? "" : "-", a->b[i], a->b[i + 1]);
+	return 0;
+}
+
+static bool
+name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+	    c == '.';
+}
+
+/*
+ * normalizeName, step by step as libcalico-go does it: lower case, '/' to
+ * '.', each run of characters outside [-.a-z0-9] to one '-', each run of
+ * [-.] holding a '.' to one '.', then no '-' or '.' at either end.
+ */
+int
+model_name_normalize(const char *in, char *buf, size_t len)
+{
+	size_t n = strlen(in), i, j, off = 0, start;
+	char tmp[MODEL_NAME_MAX * 4 + 1];
+	bool dot;
+	char c;
+
+	if (n >= sizeof(tmp) || len == 0)
+		return -1;
+	for (i = 0, j = 0; i < n; i++) {
+		c = tolower((unsigned char)in[i]);
+		if (c == '/')
+			c = '.';
+		if (name_char(c))
+			tmp[j++] = c;
+		else if (j == 0 || tmp[j - 1] != '\x01')
+			tmp[j++] = '\x01'; /* a run, marked */
+	}
+	for (i = 0; i < j; i++)
+		if (tmp[i] == '\x01')
+			tmp[i] = '-';
+	tmp[j] = '\0';
+
+	for (i = 0; i < j;) {
+		if (tmp[i] != '-' && tmp[i] != '.') {
+			if (off + 1 >= len)
+				return -1;
+			buf[off++] = tmp[i++];
+			continue;
+		}
+		for (start = i, dot = false;
+		     i < j && (tmp[i] == '-' || tmp[i] == '.'); i++)
+			dot |= tmp[i] == '.';
+		if (dot) {
+			if (off + 1 >= len)
+				return -1;
+			buf[off++] = '.';
+		} else {
+			if (off + (i - start) >= len)
+				return -1;
+			memcpy(buf + off, tmp + start, i - start);
+			off += i - start;
+		}
+	}
+	buf[off] = '\0';
+	for (i = 0; buf[i] == '-' || buf[i] == '.'; i++)
+		;
+	memmove(buf, buf + i, off - i + 1);
+	off -= i;
+	while (off > 0 && (buf[off - 1] == '-' || buf[off - 1] == '.'))
+		buf[--off] = '\0';
+	return off > 0 ? 0 : -1;
+}
