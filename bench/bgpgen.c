@@ -7,6 +7,9 @@
  *   bgpgen recv --local ADDR --peer ADDR[:PORT] --asn N --peer-asn N
  *       --expect N [--prefix-base A --len L] [--timeout S] [--listen]
  *       [--sessions N]
+ *   bgpgen fanout --local ADDR --peer ADDR[:PORT] --asn N --sessions N
+ *       --count K [--prefix-base A --len L] [--nexthop A] [--deadline S]
+ *       [--dut-pid PID] [--no-check-nexthop] [--pace S] [--full-parse]
  *
  * send precomputes COUNT distinct prefixes as full UPDATEs plus End-of-RIB
  * (gen_load.c), brings the session up and writes them; it prints one JSON
@@ -20,8 +23,19 @@
  * when the two run in different network namespaces.
  *
  * With --sessions N, session i uses --local + i and, when sending, prefix
- * indices [i * COUNT, (i + 1) * COUNT): the groundwork for fan-out runs
- * where many clients each announce a few prefixes and hear all of them.
+ * indices [i * COUNT, (i + 1) * COUNT).
+ *
+ * fanout is the route-reflector client shape (RFC 4456): N iBGP sessions
+ * from --local, --local + 1, ... (each its own BGP identifier), session i
+ * announcing indices [i * K, (i + 1) * K) with NEXT_HOP its own address
+ * (or --nexthop + i), ORIGIN IGP and LOCAL_PREF 100, and counting the (N - 1) *
+ * K prefixes of the others.  Nothing is announced until every session is
+ * Established; that moment is t0, and converge_s is the last session's
+ * completion minus t0.  It prints one JSON line and exits 0 when every session
+ * was complete, 2 at the --deadline, 1 when a session failed.  With --dut-pid
+ * it also reads the reflector's CPU time (from /proc) at the start, at t0 and
+ * at the end, its RSS at t0 and its peak RSS at the end, so the setup and
+ * convergence costs are split exactly where the generator splits them.
  */
 #include <getopt.h>
 #include <errno.h>
@@ -30,7 +44,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "bench/gen.h"
 #include "lib/log.h"
@@ -50,10 +66,15 @@ struct opts {
 	uint64_t expect;
 	uint64_t space;
 	unsigned int sessions;
+	unsigned int opening;
 	double timeout;
 	double hold_after;
+	double pace;
 	uint16_t holdtime;
+	long dut_pid;
 	bool listen;
+	bool check_nexthop;
+	bool full_parse;
 	bool verbose;
 };
 
@@ -64,14 +85,18 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: bgpgen send|recv --local ADDR --peer ADDR[:PORT] --asn N "
-	    "--peer-asn N\n"
+	    "usage: bgpgen send|recv|fanout --local ADDR --peer ADDR[:PORT] "
+	    "--asn N --peer-asn N\n"
 	    "       send: --count N [--nexthop ADDR] [--hold-after S]\n"
 	    "       recv: --expect N [--timeout S]\n"
-	    "       both: [--prefix-base ADDR] [--len 8..32] [--listen] "
+	    "       fanout: --sessions N --count K [--nexthop ADDR] "
+	    "[--deadline S] [--dut-pid PID]\n"
+	    "             [--no-check-nexthop] [--pace S] [--full-parse] "
+	    "(--peer-asn = --asn)\n"
+	    "       all: [--prefix-base ADDR] [--len 8..32] [--listen] "
 	    "[--sessions N]\n"
 	    "             [--hold-time S] [--ready-file PATH] [--space N] "
-	    "[-v]\n");
+	    "[--opening N] [-v]\n");
 	exit(1);
 }
 
@@ -139,15 +164,20 @@ cpu_seconds(void)
 	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
+/* just the user part: parsing and counting, without the kernel's TCP */
+static double
+cpu_user_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+}
+
 static bool
 done_written(struct gen *g)
 {
-	unsigned int i;
-
-	for (i = 0; i < g->nsess; i++)
-		if (g->sess[i].last_write_at == 0)
-			return false;
-	return true;
+	return g->nwritten == g->nsess;
 }
 
 static bool
@@ -159,12 +189,7 @@ done_holding(struct gen *g)
 static bool
 done_received(struct gen *g)
 {
-	unsigned int i;
-
-	for (i = 0; i < g->nsess; i++)
-		if (g->sess[i].complete_at == 0)
-			return false;
-	return true;
+	return g->ncomplete == g->nsess;
 }
 
 static void
@@ -179,13 +204,18 @@ sessions_init(struct gen *g, const struct opts *o)
 	parse_peer(o->peer, &peer, &port);
 	if (o->sessions > 1 && local.family != AF_INET)
 		fatalx("--sessions needs an IPv4 --local to count up from");
+	/* plain 32-bit addition carries past .255; stay inside the /8 */
+	if (local.family == AF_INET &&
+	    (uint64_t)(addr_v4(&local) & 0xffffff) + o->sessions - 1 > 0xffffff)
+		fatalx(
+		    "%u sessions from %s leave its /8", o->sessions, o->local);
 	g->nsess = o->sessions;
 	g->sess = xcalloc(g->nsess, sizeof(*g->sess));
 	for (i = 0; i < g->nsess; i++) {
 		a = local;
 		if (a.family == AF_INET)
 			addr_from_v4(&a, addr_v4(&local) + i);
-		gen_sess_init(&g->sess[i], i, &a, &peer, port, o->listen,
+		gen_sess_init(g, &g->sess[i], i, &a, &peer, port, o->listen,
 		    o->asn, o->peer_asn);
 	}
 }
@@ -382,6 +412,265 @@ run_recv(struct gen *g, const struct opts *o)
 	return rc == 0 ? 0 : rc == 1 ? 2 : 1;
 }
 
+/* what a fan-out run samples at its three moments: start, t0 and the end */
+struct fanout_mark {
+	double cpu; /* our own user + sys */
+	double user; /* our own user */
+	double dut_cpu; /* the reflector's, -1 if unknown */
+	long dut_rss_kb; /* the reflector's, -1 if unknown */
+};
+
+struct fanout_run {
+	long dut_pid;
+	struct fanout_mark start, ready;
+};
+
+/* user + sys seconds of a process, from /proc/PID/stat; -1 if unknown */
+static double
+proc_cpu(long pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, st;
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* the command name may hold spaces: count fields after its ')' */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1,
+	        " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+	        &st) != 2)
+		return -1;
+	return (double)(ut + st) / sysconf(_SC_CLK_TCK);
+}
+
+/* a VmHWM: or VmRSS: line of /proc/PID/status in KiB; -1 if unknown */
+static long
+proc_mem_kb(long pid, const char *field)
+{
+	char path[64], line[256];
+	size_t flen = strlen(field);
+	long kb = -1;
+	FILE *f;
+
+	if (pid <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, field, flen) == 0 && line[flen] == ':' &&
+		    sscanf(line + flen + 1, "%ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static void
+fanout_mark(struct fanout_mark *m, long pid)
+{
+	m->cpu = cpu_seconds();
+	m->user = cpu_user_seconds();
+	m->dut_cpu = proc_cpu(pid);
+	m->dut_rss_kb = proc_mem_kb(pid, "VmRSS");
+}
+
+/* t0: every session is Established and the announcements go out now */
+static void
+fanout_ready(struct gen *g)
+{
+	struct fanout_run *fr = g->arg;
+
+	fanout_mark(&fr->ready, fr->dut_pid);
+}
+
+static void
+print_kb(const char *key, long kb)
+{
+	if (kb >= 0)
+		printf("\"%s\":%ld,", key, kb);
+	else
+		printf("\"%s\":null,", key);
+}
+
+static void
+print_num(const char *key, double v, bool known)
+{
+	if (known)
+		printf("\"%s\":%.6f,", key, v);
+	else
+		printf("\"%s\":null,", key);
+}
+
+/* "wrong":{"prefix":..,"nexthop":..,"want":..}: the first one seen */
+static void
+print_wrong(const struct gen *g)
+{
+	const struct gen_count *c;
+	struct addr nh, want;
+	char p[PREFIX_STRLEN], a[ADDR_STRLEN], b[ADDR_STRLEN];
+	unsigned int i;
+
+	for (i = 0; i < g->nsess; i++) {
+		c = &g->sess[i].count;
+		if (c->wrong_nexthop == 0)
+			continue;
+		addr_from_v4(&nh, c->wrong_nh);
+		addr_from_v4(&want, c->wrong_want);
+		printf(
+		    "\"wrong\":{\"session\":%u,\"prefix\":\"%s\",\"nexthop\":"
+		    "\"%s\",\"want\":\"%s\"},",
+		    i, prefix_ntop(&c->wrong_prefix, p, sizeof(p)),
+		    addr_ntop(&nh, a, sizeof(a)),
+		    addr_ntop(&want, b, sizeof(b)));
+		return;
+	}
+}
+
+static int
+run_fanout(struct gen *g, const struct opts *o)
+{
+	struct gen_payload *pl;
+	struct gen_fanout fo;
+	struct fanout_run fr;
+	struct fanout_mark end;
+	struct attrs attrs;
+	struct update_ctx ctx;
+	struct gen_sess *s;
+	struct addr nh;
+	uint64_t expect, min = UINT64_MAX, total = 0, updates = 0, own = 0,
+	                 withdrawn = 0, foreign = 0, wrongnh = 0, badorig = 0;
+	double start, first = 0, last = 0;
+	unsigned int i;
+	long peak;
+	int rc;
+
+	memset(&fo, 0, sizeof(fo));
+	fo.per = o->count;
+	fo.id_base = addr_v4(&g->sess[0].local);
+	fo.nh_base = fo.id_base;
+	if (o->nexthop != NULL) {
+		/* e.g. GoBGP refuses loopback next hops (RFC 4271 §6.3) */
+		if (addr_parse(o->nexthop, &nh) == -1 || nh.family != AF_INET)
+			fatalx("bad next hop: %s", o->nexthop);
+		fo.nh_base = addr_v4(&nh);
+		if ((uint64_t)fo.nh_base + g->nsess - 1 > UINT32_MAX)
+			fatalx("%u next hops from %s do not fit", g->nsess,
+			    o->nexthop);
+	}
+	fo.check_nexthop = o->check_nexthop;
+	fo.full_parse = o->full_parse;
+	expect = (uint64_t)(g->nsess - 1) * o->count;
+
+	/* iBGP to the reflector: empty AS_PATH, LOCAL_PREF (RFC 4271 §5.1) */
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.as4 = true;
+	ctx.maxlen = BGP_MAX_LEN;
+	memset(&attrs, 0, sizeof(attrs));
+	attrs.flags =
+	    ATTRF_ORIGIN | ATTRF_ASPATH | ATTRF_NEXTHOP | ATTRF_LOCALPREF;
+	attrs.origin = ORIGIN_IGP;
+	attrs.local_pref = 100;
+
+	pl = xcalloc(g->nsess, sizeof(*pl));
+	for (i = 0; i < g->nsess; i++) {
+		s = &g->sess[i];
+		addr_from_v4(&attrs.nexthop, fo.nh_base + i);
+		if (gen_payload_build(&pl[i], &g->space, (uint64_t)i * o->count,
+		        o->count, &attrs, &ctx) == -1)
+			fatalx("cannot encode the UPDATEs");
+		s->bulk = &pl[i];
+		gen_count_init(&s->count, g->space.size);
+		s->counting = true;
+		s->expect = expect;
+	}
+
+	memset(&fr, 0, sizeof(fr));
+	fr.dut_pid = o->dut_pid;
+	g->fanout = &fo;
+	g->gate_bulk = true;
+	g->pace = o->pace;
+	g->on_ready = fanout_ready;
+	g->arg = &fr;
+	g->deadline = gen_now() + o->timeout;
+	start = gen_realtime();
+	fanout_mark(&fr.start, o->dut_pid);
+	rc = gen_run(g, done_received);
+	fanout_mark(&end, o->dut_pid);
+	peak = proc_mem_kb(o->dut_pid, "VmHWM");
+	if (rc == -1)
+		log_warnx("a session failed");
+	else if (rc == 1)
+		log_warnx("deadline: %u of %u sessions complete after %.0f s",
+		    g->ncomplete, g->nsess, o->timeout);
+
+	for (i = 0; i < g->nsess; i++) {
+		s = &g->sess[i];
+		if (s->count.have < min)
+			min = s->count.have;
+		total += s->count.have;
+		updates += s->count.updates;
+		own += s->count.own;
+		withdrawn += s->count.withdrawn;
+		foreign += s->count.foreign;
+		wrongnh += s->count.wrong_nexthop;
+		badorig += s->count.bad_originator;
+		if (s->first_update_at > 0 &&
+		    (first == 0 || s->first_update_at < first))
+			first = s->first_update_at;
+		if (s->complete_at > last)
+			last = s->complete_at;
+	}
+	printf("{\"mode\":\"fanout\",\"sessions\":%u,\"prefixes\":%" PRIu64
+	       ",\"expect\":%" PRIu64 ",\"complete_sessions\":%u,"
+	       "\"established\":%u,",
+	    g->nsess, o->count, expect, g->ncomplete, g->nestablished);
+	print_num("established_s", g->ready_at - start, g->ready);
+	print_num("converge_s", last - g->ready_at,
+	    g->ready && g->ncomplete == g->nsess);
+	print_num("first_update_s", first - g->ready_at, g->ready && first > 0);
+	print_time("t0", g->ready_at, true);
+	printf("\"min_received\":%" PRIu64 ",\"received_total\":%" PRIu64
+	       ",\"updates\":%" PRIu64 ",\"own\":%" PRIu64
+	       ",\"withdrawn\":%" PRIu64 ",\"foreign\":%" PRIu64
+	       ",\"wrong_nexthop\":%" PRIu64 ",\"bad_originator\":%" PRIu64
+	       ",\"failed\":%u,",
+	    min, total, updates, own, withdrawn, foreign, wrongnh, badorig,
+	    g->nfailed);
+	print_wrong(g);
+	printf("\"reads\":%" PRIu64 ",\"read_bytes\":%" PRIu64
+	       ",\"wakeups\":%" PRIu64 ",",
+	    g->nreads, g->nread_bytes, g->nwakeups);
+	printf("\"cpu_s\":%.6f,", end.cpu);
+	print_num("cpu_setup_s", fr.ready.cpu - fr.start.cpu, g->ready);
+	print_num("cpu_converge_s", end.cpu - fr.ready.cpu, g->ready);
+	print_num("cpu_user_converge_s", end.user - fr.ready.user, g->ready);
+	print_num("dut_cpu_setup_s", fr.ready.dut_cpu - fr.start.dut_cpu,
+	    g->ready && fr.start.dut_cpu >= 0 && fr.ready.dut_cpu >= 0);
+	print_num("dut_cpu_converge_s", end.dut_cpu - fr.ready.dut_cpu,
+	    g->ready && fr.ready.dut_cpu >= 0 && end.dut_cpu >= 0);
+	print_kb("dut_rss_t0_kb", g->ready ? fr.ready.dut_rss_kb : -1);
+	print_kb("dut_peak_kb", peak);
+	printf("\"complete\":%s}\n", rc == 0 ? "true" : "false");
+	fflush(stdout);
+
+	for (i = 0; i < g->nsess; i++) {
+		gen_sess_free(&g->sess[i]);
+		gen_payload_free(&pl[i]);
+	}
+	free(pl);
+	return rc == 0 ? 0 : rc == 1 ? 2 : 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -399,6 +688,12 @@ main(int argc, char *argv[])
 	    {"listen", no_argument, NULL, 'W'},
 	    {"sessions", required_argument, NULL, 's'},
 	    {"timeout", required_argument, NULL, 't'},
+	    {"deadline", required_argument, NULL, 't'},
+	    {"dut-pid", required_argument, NULL, 'P'},
+	    {"opening", required_argument, NULL, 'O'},
+	    {"no-check-nexthop", no_argument, NULL, 'N'},
+	    {"pace", required_argument, NULL, 'y'},
+	    {"full-parse", no_argument, NULL, 'F'},
 	    {"hold-after", required_argument, NULL, 'H'},
 	    {"hold-time", required_argument, NULL, 'T'},
 	    {"ready-file", required_argument, NULL, 'r'},
@@ -413,8 +708,10 @@ main(int argc, char *argv[])
 
 	memset(&o, 0, sizeof(o));
 	o.base = "10.0.0.0";
-	o.len = 24;
+	o.len = 0; /* 24, or 26 for fanout: Calico's pod block size */
 	o.sessions = 1;
+	o.check_nexthop = true;
+	o.pace = 0.001;
 	o.timeout = 300;
 	o.hold_after = 3600;
 	o.holdtime = 90;
@@ -475,6 +772,23 @@ main(int argc, char *argv[])
 		case 'r':
 			o.ready_file = optarg;
 			break;
+		case 'P':
+			o.dut_pid = num(optarg, INT32_MAX, "pid");
+			break;
+		case 'O':
+			o.opening = num(optarg, 65535, "opening");
+			break;
+		case 'N':
+			o.check_nexthop = false;
+			break;
+		case 'F':
+			o.full_parse = true;
+			break;
+		case 'y':
+			o.pace = seconds(optarg, "pace");
+			if (o.pace >= 1)
+				fatalx("--pace is at most 1 s");
+			break;
 		case 'v':
 			o.verbose = true;
 			break;
@@ -482,10 +796,22 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
+	if (strcmp(o.mode, "fanout") == 0 && o.peer_asn == 0)
+		o.peer_asn = o.asn;
+	if (o.len == 0)
+		o.len = strcmp(o.mode, "fanout") == 0 ? 26 : 24;
 	if (optind != argc || o.local == NULL || o.peer == NULL || o.asn == 0 ||
 	    o.peer_asn == 0 || o.sessions == 0)
 		usage();
-	if (strcmp(o.mode, "send") == 0) {
+	if (strcmp(o.mode, "fanout") == 0) {
+		if (o.count == 0 || o.sessions < 2)
+			usage();
+		if (o.asn != o.peer_asn)
+			fatalx("fanout is iBGP: --peer-asn must be --asn");
+		if (o.listen)
+			fatalx("fanout connects; --listen is not for it");
+		space = o.count * o.sessions;
+	} else if (strcmp(o.mode, "send") == 0) {
 		if (o.count == 0)
 			usage();
 		space = o.count * o.sessions;
@@ -500,18 +826,27 @@ main(int argc, char *argv[])
 
 	/* a peer that goes away must not kill us before we report */
 	signal(SIGPIPE, SIG_IGN);
-	memset(&g, 0, sizeof(g));
+	gen_init(&g);
 	g.holdtime = o.holdtime;
+	g.opening_max = o.opening;
 	g.ready_file = o.ready_file;
 	g.verbose = o.verbose;
 	if (gen_space_init(&g.space, o.base, o.len, space) == -1)
 		fatalx("%" PRIu64 " /%d prefixes do not fit from %s", space,
 		    o.len, o.base);
+	/*
+	 * Thousands of fan-out sessions each get a small read buffer: a
+	 * reflector writes each of them little at a time.
+	 */
+	if (o.mode[0] == 'f' && o.sessions > 64)
+		g.rbuf_size = 32 * 1024;
 	sessions_init(&g, &o);
 	if (o.mode[0] == 's')
 		rc = run_send(&g, &o);
-	else
+	else if (o.mode[0] == 'r')
 		rc = run_recv(&g, &o);
+	else
+		rc = run_fanout(&g, &o);
 	free(g.sess);
 	return rc;
 }

@@ -1,11 +1,15 @@
 /*
  * bgpgen internals: a BGP load generator built on podmesh's own codec
- * (bgp/wire.h).  One poll(2) loop drives any number of sessions; each
+ * (bgp/wire.h).  One epoll(7) loop drives any number of sessions; each
  * session may send a precomputed run of UPDATEs (gen_load.c) and may count
  * the distinct prefixes it is sent (a bitmap over the generated prefix
  * space).  bgpgen.c parses the command line and reports; gen_sess.c owns
  * sockets, the OPEN/KEEPALIVE handshake (RFC 4271 §8, reduced to what a
  * generator needs) and timers.
+ *
+ * In fan-out runs every session does both: it announces its own block of
+ * the space and counts the blocks of all the others, as a route-reflector
+ * client does (struct gen_fanout says who owns which index).
  */
 #ifndef PODMESH_BENCH_GEN_H
 #define PODMESH_BENCH_GEN_H
@@ -33,6 +37,27 @@ struct gen_payload {
 	double encode_s; /* wall time to build it */
 };
 
+/*
+ * Fan-out ownership: session i owns indices [i * per, (i + 1) * per),
+ * announces them with next hop nh_base + i, and its BGP identifier (so a
+ * reflector's ORIGINATOR_ID) is id_base + i, its own address.
+ */
+struct gen_fanout {
+	uint64_t per;
+	uint32_t nh_base; /* host byte order */
+	uint32_t id_base;
+	bool check_nexthop;
+	bool full_parse; /* update_parse() instead of gen_fanout_update() */
+};
+
+/* what a fan-out client checks of a received route */
+struct gen_route {
+	uint32_t nexthop;
+	uint32_t originator;
+	bool has_nexthop;
+	bool has_originator;
+};
+
 /* distinct prefixes seen on one session */
 struct gen_count {
 	uint64_t *bits;
@@ -44,6 +69,12 @@ struct gen_count {
 	uint64_t updates;
 	uint64_t eors;
 	uint64_t taw; /* RFC 7606 treat-as-withdraw UPDATEs */
+	uint64_t own; /* fan-out: our own prefixes sent back to us */
+	uint64_t wrong_nexthop; /* fan-out: not the owner's address */
+	uint64_t bad_originator; /* fan-out: ORIGINATOR_ID absent or wrong */
+	/* fan-out: the first wrong next hop, for the report */
+	struct prefix wrong_prefix;
+	uint32_t wrong_nh, wrong_want;
 
 	/* the first route's path, to show the DUT did eBGP's work */
 	bool sampled;
@@ -62,7 +93,10 @@ enum gen_state {
 	GS_FAILED,
 };
 
+struct gen;
+
 struct gen_sess {
+	struct gen *gen;
 	unsigned int idx;
 	struct addr local;
 	struct addr peer;
@@ -70,7 +104,9 @@ struct gen_sess {
 	bool listen;
 	int fd;
 	int lfd;
-	enum gen_state state;
+	bool ev_out; /* epoll is asked for EPOLLOUT */
+	bool tried; /* a first connect or listen happened */
+	enum gen_state state; /* change only through gen_sess_state() */
 	double retry_at; /* monotonic, for GS_IDLE */
 
 	uint32_t asn;
@@ -108,17 +144,38 @@ struct gen {
 	struct gen_sess *sess;
 	unsigned int nsess;
 	struct gen_space space;
+	const struct gen_fanout *fanout; /* NULL unless a fan-out run */
 	uint16_t holdtime; /* what we offer */
+	size_t rbuf_size; /* per session; 0 = the default */
+	unsigned int opening_max; /* handshakes in flight; 0 = the default */
 	double deadline; /* monotonic; 0 = none */
+	double pace; /* once ready, wake at most this often (s); 0 = always */
 	const char *ready_file; /* created once all are Established */
+	/* hold every bulk payload back until all sessions are Established */
+	bool gate_bulk;
 	bool ready;
+	double ready_at; /* CLOCK_REALTIME: the last one became Established */
+	void (*on_ready)(struct gen *); /* called once, at ready_at */
+	void *arg; /* for on_ready and done callbacks */
 	bool verbose;
+
+	/* kept by gen_sess_state() and the session code, not scanned */
 	unsigned int opening; /* sessions between connect and Established */
+	unsigned int nestablished;
+	unsigned int nfailed;
+	unsigned int ncomplete; /* sessions whose complete_at is set */
+	unsigned int nwritten; /* sessions whose last_write_at is set */
+	uint64_t nreads; /* read(2) calls that returned data */
+	uint64_t nread_bytes;
+	uint64_t nwakeups; /* epoll_wait returns with events */
+	unsigned int next_new; /* sessions [0, next_new) were started */
+	int epfd; /* during gen_run(), else -1 */
 };
 
 /* gen_load.c */
 int gen_space_init(struct gen_space *, const char *, int, uint64_t);
 void gen_space_prefix(const struct gen_space *, uint64_t, struct prefix *);
+int64_t gen_space_index_v4(const struct gen_space *, uint32_t, uint8_t);
 int gen_payload_build(struct gen_payload *, const struct gen_space *, uint64_t,
     uint64_t, const struct attrs *, const struct update_ctx *);
 void gen_payload_free(struct gen_payload *);
@@ -126,10 +183,16 @@ void gen_count_init(struct gen_count *, uint64_t);
 void gen_count_free(struct gen_count *);
 void gen_count_update(
     struct gen_count *, const struct gen_space *, const struct update *);
+void gen_count_fanout(struct gen_count *, const struct gen_space *,
+    const struct gen_fanout *, unsigned int, const struct update *);
+int gen_fanout_update(struct gen_count *, const struct gen_space *,
+    const struct gen_fanout *, unsigned int, struct ibuf *, struct bgp_err *);
 
 /* gen_sess.c */
-void gen_sess_init(struct gen_sess *, unsigned int, const struct addr *,
-    const struct addr *, uint16_t, bool, uint32_t, uint32_t);
+void gen_init(struct gen *);
+void gen_sess_init(struct gen *, struct gen_sess *, unsigned int,
+    const struct addr *, const struct addr *, uint16_t, bool, uint32_t,
+    uint32_t);
 void gen_sess_free(struct gen_sess *);
 int gen_run(struct gen *, bool (*)(struct gen *));
 bool gen_all_established(const struct gen *);
