@@ -523,8 +523,8 @@ export_flush(struct peer *p)
 {
 	if (p->ug == NULL)
 		return;
-	ugroup_flush(p->ug);
-	export_backpressure(p->bgpd);
+	ugroup_member_ready(p);
+	export_schedule(p->bgpd);
 }
 
 void
@@ -536,7 +536,7 @@ export_flush_all(evutil_socket_t fd, short what, void *arg)
 	/* flushing may split (appending) or merge (freeing) groups */
 	for (g = TAILQ_FIRST(&b->groups); g != NULL; g = ng) {
 		ng = TAILQ_NEXT(g, entry);
-		if (outq_len(g->q) > 0)
+		if (outq_len(g->q) > 0 || g->dirty)
 			ugroup_flush(g);
 	}
 	export_backpressure(b);

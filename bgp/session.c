@@ -243,6 +243,21 @@ session_send_copy(struct peer *p, const struct ibuf *msg)
 		fatalx("bufferevent_write");
 }
 
+/*
+ * Whole messages that stay where they are until written (update group
+ * pages): done(data, len, arg) runs once they are, or at once if they
+ * cannot be sent.
+ */
+void
+session_send_ref(struct peer *p, const void *data, size_t len,
+    void (*done)(const void *, size_t, void *), void *arg)
+{
+	if (p->conn == NULL || p->conn->closing ||
+	    evbuffer_add_reference(bufferevent_get_output(p->conn->bev), data,
+	        len, done, arg) == -1)
+		done(data, len, arg);
+}
+
 size_t
 session_output_len(const struct peer *p)
 {

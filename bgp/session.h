@@ -147,6 +147,8 @@ void peer_start(struct peer *);
 void peer_stop(struct peer *, enum bgp_error);
 void session_send(struct peer *, struct ibuf *);
 void session_send_copy(struct peer *, const struct ibuf *);
+void session_send_ref(struct peer *, const void *, size_t,
+    void (*)(const void *, size_t, void *), void *);
 size_t session_output_len(const struct peer *);
 void session_error(struct peer *, const struct bgp_err *);
 const struct addr *session_local_addr(const struct peer *);

@@ -88,11 +88,25 @@ ugroup_slot(const struct ugroup *g, uint64_t seq)
 }
 
 static void
+ug_page_unref(struct ug_page *pg)
+{
+	if (--pg->refcnt == 0)
+		free(pg);
+}
+
+/* evbuffer cleanup: an output buffer is done with its part of a page */
+static void
+ug_page_written(const void *data, size_t len, void *arg)
+{
+	ug_page_unref(arg);
+}
+
+static void
 ug_msg_unref(struct ug_msg *m)
 {
 	if (--m->refcnt > 0)
 		return;
-	ibuf_free(m->buf);
+	ug_page_unref(m->page);
 	if (m->wd != NULL)
 		ibuf_free(m->wd);
 	free(m);
@@ -105,6 +119,8 @@ ugroup_free(struct ugroup *g)
 
 	for (seq = g->head; seq < g->tail; seq++)
 		ug_msg_unref(*ugroup_slot(g, seq));
+	if (g->page != NULL)
+		ug_page_unref(g->page);
 	free(g->ring);
 	outq_free(g->q);
 	export_cache_free(g->cache);
@@ -132,20 +148,50 @@ ugroup_push(struct ugroup *g, struct ug_msg *m)
 	g->tail++;
 }
 
-/* a new message at the end of the stream; the group owns buf and wd */
+/* room for len more bytes: the current page, or a new one */
+static struct ug_page *
+ugroup_page(struct ugroup *g, size_t len)
+{
+	struct ug_page *pg = g->page;
+	size_t cap = len > UG_PAGE_SIZE ? len : UG_PAGE_SIZE;
+
+	if (pg != NULL && pg->cap - pg->len >= len)
+		return pg;
+	if (pg != NULL)
+		ug_page_unref(pg);
+	pg = xmalloc(sizeof(*pg) + cap);
+	pg->refcnt = 1; /* the group's, while it fills it */
+	pg->len = 0;
+	pg->cap = cap;
+	g->page = pg;
+	return pg;
+}
+
+/*
+ * A new message at the end of the stream: buf is copied onto a page and
+ * freed; the group owns wd.
+ */
 void
 ugroup_append(struct ugroup *g, struct ibuf *buf, struct ibuf *wd,
     uint32_t src_id, uint32_t nprefixes)
 {
 	struct ug_msg *m = xcalloc(1, sizeof(*m));
+	size_t len = ibuf_size(buf);
+	struct ug_page *pg = ugroup_page(g, len);
 
+	memcpy(pg->data + pg->len, ibuf_data(buf), len);
 	m->refcnt = 1;
-	m->buf = buf;
+	m->page = pg;
+	pg->refcnt++;
+	m->pos = pg->len;
+	m->len = len;
+	pg->len += len;
+	ibuf_free(buf);
 	m->wd = wd;
 	m->src_id = src_id;
 	m->nprefixes = nprefixes;
 	m->off = g->tail_off;
-	g->tail_off += ibuf_size(buf);
+	g->tail_off += len;
 	ugroup_push(g, m);
 }
 
@@ -235,23 +281,55 @@ ugroup_lag(const struct ugroup *g, const struct peer *p)
 	return g->tail_off - (*ugroup_slot(g, p->ug_seq))->off;
 }
 
-/* as much of the stream as p's socket takes */
+/* a run of adjacent bytes of one page, referred to by p's output buffer */
+static void
+ugroup_send_run(struct peer *p, struct ug_page *pg, size_t pos, size_t len)
+{
+	if (len == 0)
+		return;
+	pg->refcnt++;
+	session_send_ref(p, pg->data + pos, len, ug_page_written, pg);
+}
+
+/*
+ * As much of the stream as p's socket takes.  Consecutive messages on one
+ * page go out as one reference, so a member's output buffer holds a few
+ * references per flush, not one per message.
+ */
 static void
 ugroup_write(struct ugroup *g, struct peer *p)
 {
 	const struct ug_msg *m;
+	struct ug_page *run = NULL;
+	size_t pos = 0, len = 0, out = session_output_len(p);
 
-	while (p->ug_seq < g->tail && session_output_len(p) < SESS_OUT_HIGH) {
+	while (p->ug_seq < g->tail && out + len < SESS_OUT_HIGH) {
 		m = *ugroup_slot(g, p->ug_seq++);
 		if (m->src_id != 0 && m->src_id == p->src.id) {
 			/* never a peer's own routes back to it */
-			if (m->wd != NULL)
-				session_send_copy(p, m->wd);
+			if (m->wd == NULL)
+				continue;
+			ugroup_send_run(p, run, pos, len);
+			run = NULL;
+			out += len + ibuf_size(m->wd);
+			len = 0;
+			session_send_copy(p, m->wd);
 			continue;
 		}
-		session_send_copy(p, m->buf);
+		if (run != m->page || pos + len != m->pos) {
+			if (run != NULL)
+				ugroup_send_run(p, run, pos, len);
+			out += len;
+			run = m->page;
+			pos = m->pos;
+			len = 0;
+		}
+		len += m->len;
+		p->stats.msgs_out[MSG_UPDATE]++;
 		p->stats.prefixes_out += m->nprefixes;
 	}
+	if (run != NULL)
+		ugroup_send_run(p, run, pos, len);
 }
 
 /*
@@ -278,6 +356,20 @@ ugroup_merge(struct ugroup *g)
 }
 
 /*
+ * p's socket has room: write it what it has not had.  Encoding more,
+ * trimming, lag checks, End-of-RIB and merges look at every member, so
+ * they wait for the group's next flush (once per event loop round, not
+ * once per member: with thousands of members that is the difference
+ * between linear and quadratic).
+ */
+void
+ugroup_member_ready(struct peer *p)
+{
+	ugroup_write(p->ug, p);
+	p->ug->dirty = true;
+}
+
+/*
  * Write what members can take, encode more while some member is caught up
  * and has room, split off members too far behind, and once everything is
  * sent, finish members (End-of-RIB) and merge.  g may be freed.
@@ -288,6 +380,7 @@ ugroup_flush(struct ugroup *g)
 	struct peer *p, *np;
 	bool ready;
 
+	g->dirty = false;
 	for (;;) {
 		ready = false;
 		TAILQ_FOREACH(p, &g->members, ug_entry)

@@ -36,13 +36,28 @@ struct ugroup_key {
 	bool next_hop_self;
 };
 
-/* one encoded UPDATE (or End-of-RIB) in a group's stream */
+#define UG_PAGE_SIZE (64 * 1024)
+
+/*
+ * The stream's bytes, a page at a time.  Members' output buffers refer to
+ * the pages instead of holding copies, so a thousand members cost one copy
+ * of the stream plus a small reference each.  A page is freed when the
+ * last message on it and the last output buffer referring to it let go.
+ */
+struct ug_page {
+	unsigned int refcnt;
+	size_t len, cap;
+	uint8_t data[];
+};
+
+/* one encoded UPDATE in a group's stream */
 struct ug_msg {
 	unsigned int refcnt; /* groups holding it: a split shares the tail */
 	uint32_t src_id; /* the single source of what it announces, or 0 */
 	uint32_t nprefixes; /* prefixes announced, for statistics */
 	uint64_t off; /* stream bytes before it */
-	struct ibuf *buf;
+	struct ug_page *page; /* where its bytes are */
+	uint32_t pos, len;
 	struct ibuf *wd; /* for the source member instead: withdrawals */
 };
 
@@ -59,6 +74,8 @@ struct ugroup {
 	uint64_t cap; /* a power of two */
 	uint64_t head, tail;
 	uint64_t tail_off; /* stream bytes up to tail */
+	struct ug_page *page; /* being filled */
+	bool dirty; /* members moved on: trim and check at the next flush */
 	struct export_cache *cache; /* export.c's, per group */
 };
 
@@ -72,6 +89,7 @@ struct ugroup *ugroup_split(struct peer *);
 void ugroup_append(
     struct ugroup *, struct ibuf *, struct ibuf *, uint32_t, uint32_t);
 void ugroup_flush(struct ugroup *);
+void ugroup_member_ready(struct peer *);
 
 /* outq.c: pending changes, one item per (prefix, path id) */
 struct out_queue *outq_new(void);
