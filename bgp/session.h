@@ -137,8 +137,14 @@ void peer_log(const struct peer *, enum log_level, const char *, ...)
 #endif
 
 /* session.c */
-#define SESS_OUT_HIGH (256 * 1024) /* stop encoding UPDATEs above this */
-#define SESS_OUT_LOW (64 * 1024) /* and resume below this */
+#define SESS_OUT_HIGH (256 * 1024) /* stop writing UPDATEs above this */
+/*
+ * and write more once the output buffer is empty: the kernel's socket
+ * buffer keeps the link busy meanwhile, and an update group member's
+ * output then holds one run of page references at a time, not one per
+ * flush (ugroup.c)
+ */
+#define SESS_OUT_LOW 0
 
 struct peer *peer_new(
     struct bgpd *, const struct peer_config *, const struct addr *);

@@ -303,6 +303,9 @@ ugroup_write(struct ugroup *g, struct peer *p)
 	struct ug_page *run = NULL;
 	size_t pos = 0, len = 0, out = session_output_len(p);
 
+	/* more once what it has is written (SESS_OUT_LOW) */
+	if (out > 0)
+		return;
 	while (p->ug_seq < g->tail && out + len < SESS_OUT_HIGH) {
 		m = *ugroup_slot(g, p->ug_seq++);
 		if (m->src_id != 0 && m->src_id == p->src.id) {
@@ -387,7 +390,7 @@ ugroup_flush(struct ugroup *g)
 		{
 			ugroup_write(g, p);
 			if (p->ug_seq == g->tail &&
-			    session_output_len(p) < SESS_OUT_HIGH)
+			    session_output_len(p) <= SESS_OUT_LOW)
 				ready = true;
 		}
 		if (!ready || outq_len(g->q) == 0)
