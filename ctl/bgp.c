@@ -231,6 +231,8 @@ bgp_refresh(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+#define BGP_OUTPUTS (CTL_OUT(OUTPUT_TABLE) | CTL_OUT(OUTPUT_JSON))
+
 const struct ctl_cmd bgp_cmds[] = {
     {
         .group = "bgp",
@@ -239,7 +241,8 @@ const struct ctl_cmd bgp_cmds[] = {
         .help = "BGP peers: state, uptime, prefixes received and sent",
         .minargs = 0,
         .maxargs = 0,
-        .output = true,
+        .opts = CTL_O_SOCKET,
+        .outputs = BGP_OUTPUTS,
         .exec = bgp_peers,
     },
     {
@@ -251,7 +254,8 @@ const struct ctl_cmd bgp_cmds[] = {
                 "most specific route containing it",
         .minargs = 0,
         .maxargs = 1,
-        .output = true,
+        .opts = CTL_O_SOCKET,
+        .outputs = BGP_OUTPUTS,
         .exec = bgp_routes,
     },
     {
@@ -262,7 +266,8 @@ const struct ctl_cmd bgp_cmds[] = {
                 "routes again (route refresh, RFC 2918)",
         .minargs = 1,
         .maxargs = 1,
-        .output = true,
+        .opts = CTL_O_SOCKET,
+        .outputs = BGP_OUTPUTS,
         .exec = bgp_refresh,
     },
 };

@@ -1619,6 +1619,66 @@ pm_core() {
 }
 
 # ---------------------------------------------------------------------------
+# etcd: a single-member etcd on loopback, outside any namespace (it only
+# listens on 127.0.0.1).  etcd_start NAME [ETCD-ARGS...] starts one with its
+# data in $PM_TMP/etcd-NAME and its log in $PM_TMP/etcd-NAME.log, waits until
+# it answers and sets ETCD_URL to its client URL (and ETCD_URL_<NAME>);
+# etcd_stop NAME [SIGNAL] stops it (the cleanup trap stops the rest).  With
+# --cert-file among the arguments the client URL is https and only the
+# listening port is waited for (the caller has the certificates).
+
+# etcd_free_port: a loopback TCP port nobody listens on.
+etcd_free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 20000))
+		ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
+}
+
+etcd_start() {
+	local name=$1 port peer url scheme=http
+	shift
+	command -v etcd >/dev/null || fail "etcd is not installed"
+	case " $* " in *" --cert-file "*) scheme=https ;; esac
+	port=$(etcd_free_port)
+	peer=$(etcd_free_port)
+	[ "$peer" = "$port" ] && peer=$((port + 1))
+	url=$scheme://127.0.0.1:$port
+	etcd --name "$name" --data-dir "$PM_TMP/etcd-$name" \
+	    --listen-client-urls "$url" --advertise-client-urls "$url" \
+	    --listen-peer-urls "http://127.0.0.1:$peer" \
+	    --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
+	    --initial-cluster "$name=http://127.0.0.1:$peer" \
+	    --log-level warn "$@" >>"$PM_TMP/etcd-$name.log" 2>&1 &
+	PM_PID["etcd:$name"]=$!
+	PM_CONF["etcd:$name"]=$url
+	_pm_daemon "etcd:$name"
+	if [ $scheme = https ]; then
+		wait_until 15 _etcd_listening "$port" ||
+		    fail "etcd $name did not come up on $url"
+	else
+		wait_until 15 _etcd_healthy "$url" ||
+		    fail "etcd $name did not come up on $url"
+	fi
+	ETCD_URL=$url
+	printf -v "ETCD_URL_${name//[^A-Za-z0-9_]/_}" '%s' "$url"
+	log "etcd $name on $url"
+}
+
+_etcd_healthy() {
+	curl -sf --max-time 2 "$1/health" | grep -q '"health":"true"'
+}
+
+_etcd_listening() {
+	ss -ltnH "sport = :$1" | grep -q .
+}
+
+etcd_stop() {
+	stop_daemon etcd "$1" "${2:-TERM}"
+}
+
+# ---------------------------------------------------------------------------
 # Diagnostics
 
 _pm_dump_one() {
@@ -1653,6 +1713,10 @@ _pm_dump_one() {
 		echo "--- $f (tail)"
 		tail -30 "$f" 2>/dev/null
 		tail -10 "$PM_TMP/$n.frr.out" 2>/dev/null
+		;;
+	etcd)
+		echo "--- $PM_TMP/etcd-$n.log (tail)"
+		tail -20 "$PM_TMP/etcd-$n.log" 2>/dev/null
 		;;
 	podmesh)
 		if daemon_alive podmesh "$n"; then
