@@ -9,7 +9,8 @@
  * A command group is a table of struct ctl_cmd in its own file, listed in
  * podmeshctl.c's ctl_groups[].  A new group, e.g. `migrate from-etcdv2`
  * (Calico v2.6 over the etcd v2 API), is a new file defining migrate_cmds[]
- * and migrate_ncmds plus one line in ctl_groups[]; ctl_dsconfig_get() gives
+ * and migrate_ncmds plus one line in ctl_groups[] (its options, rows of
+ * podmeshctl.c's ctl_opts[] with a CTL_O_* bit); ctl_dsconfig_get() gives
  * it the endpoints and TLS files from the same configuration.
  */
 #ifndef PODMESH_CTL_H
@@ -48,6 +49,12 @@ enum ctl_output {
 #define CTL_O_FIX 0x0080
 #define CTL_O_SKIP_EXISTS 0x0100
 #define CTL_O_SKIP_NOT_EXISTS 0x0200
+#define CTL_O_APPLY 0x0400 /* migrate: write, not a dry run */
+#define CTL_O_FORCE 0x0800
+#define CTL_O_V2_ENDPOINTS 0x1000 /* migrate: where etcd v2 is */
+#define CTL_O_V2_CA 0x2000
+#define CTL_O_V2_CERT 0x4000
+#define CTL_O_V2_KEY 0x8000
 
 struct etcd;
 struct ctl_dsconfig;
@@ -66,6 +73,12 @@ struct ctl {
 	bool fix;
 	bool skip_exists;
 	bool skip_not_exists;
+	bool apply;
+	bool force;
+	const char *v2_endpoints; /* NULL: from the configuration */
+	const char *v2_ca_file;
+	const char *v2_cert_file;
+	const char *v2_key_file;
 	/* opened on first use by ctl_etcd(), freed by main */
 	struct ctl_dsconfig *ds;
 	struct etcd *etcd;
@@ -108,6 +121,10 @@ void get_kinds_help(FILE *);
 /* ipam.c */
 extern const struct ctl_cmd ipam_cmds[];
 extern const size_t ipam_ncmds;
+
+/* migrate.c: from-etcdv2 */
+extern const struct ctl_cmd migrate_cmds[];
+extern const size_t migrate_ncmds;
 
 /* config.c: where the datastore is */
 enum ctl_dstype {

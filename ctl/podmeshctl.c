@@ -1,10 +1,10 @@
 /*
  * podmeshctl: the command line of podmesh.  Options come anywhere on the
  * line; the remaining words pick a row of the command tables (resource.c,
- * get.c, ipam.c, bgp.c), which also write the usage text, so --help lists
- * exactly what exists and `podmeshctl COMMAND --help` exactly the options
- * that command takes.  An option a command does not take is a usage error,
- * not silently ignored.
+ * get.c, ipam.c, migrate.c, bgp.c), which also write the usage text, so
+ * --help lists exactly what exists and `podmeshctl COMMAND --help` exactly
+ * the options that command takes.  An option a command does not take is a
+ * usage error, not silently ignored.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -30,7 +30,8 @@ static const struct {
     {NULL, get_cmds, &get_ncmds},
     {"IP address management (Calico's IPAM blocks in etcd)", ipam_cmds,
         &ipam_ncmds},
-    /* `migrate from-etcdv2` (ctl/migrate.c, migrate_cmds) goes here */
+    {"Migration from Calico v2.6 (etcd v2) to the v3 data model", migrate_cmds,
+        &migrate_ncmds},
     {"BGP, from podmesh-bgpd's control socket", bgp_cmds, &bgp_ncmds},
 };
 
@@ -62,6 +63,24 @@ static const struct ctl_opt {
         "leave resources that exist already as they are (not an error)"},
     {NULL, "--skip-not-exists", NULL, CTL_O_SKIP_NOT_EXISTS,
         "resources that do not exist are not an error"},
+    {NULL, "--apply", NULL, CTL_O_APPLY,
+        "write to etcd v3; without it, a dry run that prints the plan and "
+        "writes nothing"},
+    {NULL, "--force", NULL, CTL_O_FORCE,
+        "overwrite v3 keys that hold other values (keeping their uid and "
+        "creationTimestamp); without it they are conflicts and nothing is "
+        "written"},
+    {NULL, "--v2-endpoints", "URLS", CTL_O_V2_ENDPOINTS,
+        "the etcd v2 API of the Calico v2.6 datastore, comma separated; "
+        "default: the endpoints of a v1 calicoApiConfig given by --config "
+        "or found, else the v3 datastore's (one etcd 3.x with --enable-v2 "
+        "serves both)"},
+    {NULL, "--v2-ca-file", "FILE", CTL_O_V2_CA,
+        "CA certificate (PEM) for --v2-endpoints"},
+    {NULL, "--v2-cert-file", "FILE", CTL_O_V2_CERT,
+        "client certificate (PEM) for --v2-endpoints, with --v2-key-file"},
+    {NULL, "--v2-key-file", "FILE", CTL_O_V2_KEY,
+        "the client certificate's key (PEM)"},
     {"-c", "--config", "FILE", CTL_O_CONFIG,
         "datastore settings: calicoctl.cfg (apiVersion v1 kind "
         "calicoApiConfig, or projectcalico.org/v3 kind CalicoAPIConfig) or "
@@ -377,6 +396,24 @@ ctl_set_opt(struct ctl *ctl, const struct ctl_opt *o, const char *val)
 		break;
 	case CTL_O_SKIP_NOT_EXISTS:
 		ctl->skip_not_exists = true;
+		break;
+	case CTL_O_APPLY:
+		ctl->apply = true;
+		break;
+	case CTL_O_FORCE:
+		ctl->force = true;
+		break;
+	case CTL_O_V2_ENDPOINTS:
+		ctl->v2_endpoints = val;
+		break;
+	case CTL_O_V2_CA:
+		ctl->v2_ca_file = val;
+		break;
+	case CTL_O_V2_CERT:
+		ctl->v2_cert_file = val;
+		break;
+	case CTL_O_V2_KEY:
+		ctl->v2_key_file = val;
 		break;
 	case CTL_O_CONFIG:
 		ctl->config = val;

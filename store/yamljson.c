@@ -4,10 +4,12 @@
  * alias expansion and the line of every value stay under our control (the
  * document API would hand over a graph without key lines, where an alias
  * can even point at its own ancestor).  Emitting goes through libyaml's
- * emitter, quoting every string the parser would not read back as a string.
+ * emitter, quoting every string that this parser, or another YAML 1.1
+ * reader (go-yaml v2, PyYAML), would not read back as a string.
  */
 #include <errno.h>
 #include <math.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -682,9 +684,64 @@ yamljson_resolve(const char *s)
 
 /* ---- emitter ---- */
 
+/*
+ * Plain strings that other YAML 1.1 readers type although yamljson_resolve
+ * leaves them strings, so the emitter quotes them too: what `get -o yaml`
+ * prints must read back as the same strings in calicoctl (go-yaml v2),
+ * kubectl and PyYAML, not only here.  The patterns are PyYAML's resolver
+ * (the YAML 1.1 types: floats with '_', sexagesimal "1:20", .inf, .nan,
+ * 0b binary, timestamps, merge "<<", value "=") and go-yaml v2's: y/Y/n/N
+ * are booleans, and a scalar starting with a digit or sign is a number
+ * when, with every '_' removed, strconv parses it (older go-yaml took any
+ * Go float, hex floats and "+Inf" too), or a timestamp with one-digit
+ * month, day or time fields.  The YAML 1.1 spec's own float pattern also
+ * takes "192.0.2.1"; no reader does, so addresses stay plain.  Every such
+ * scalar starts with one of YJ_TYPED_FIRST (the other bools and the nulls
+ * are yamljson_resolve's already), so most strings skip the patterns.
+ */
+#define YJ_TYPED_FIRST "0123456789+-.yYnN<="
+
+static const struct {
+	const char *re; /* POSIX ERE */
+	bool strip; /* matched with every '_' removed (go-yaml) */
+} yj_typed[] = {
+    {"^(y|Y|n|N|<<|=)$", false},
+    /* PyYAML float */
+    {"^([-+]?[0-9][0-9_]*\\.[0-9_]*([eE][-+][0-9]+)?"
+     "|\\.[0-9][0-9_]*([eE][-+][0-9]+)?"
+     "|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*"
+     "|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$",
+        false},
+    /* PyYAML int */
+    {"^([-+]?0b[01_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)"
+     "|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+)$",
+        false},
+    /* PyYAML timestamp, with go-yaml's one-digit fields */
+    {"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(([Tt]|[ \t]+)[0-9]{1,2}:[0-9]{1,2}:"
+     "[0-9]{1,2}(\\.[0-9]*)?([ \t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?)?$",
+        false},
+    /* go-yaml: strconv.ParseInt(s, 0, 64), ParseFloat */
+    {"^[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|[0-9]+)$", true},
+    {"^[-+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+)?$", true},
+    {"^[-+]?0[xX]([0-9a-fA-F]+(\\.[0-9a-fA-F]*)?|\\.[0-9a-fA-F]+)"
+     "[pP][-+]?[0-9]+$",
+        true},
+    {"^[-+]([iI][nN][fF]|[iI][nN][fF][iI][nN][iI][tT][yY])$", true},
+};
+
+#define YJ_NTYPED (sizeof(yj_typed) / sizeof(yj_typed[0]))
+
 struct yj_out {
 	char *buf;
 	size_t len, cap;
+};
+
+/* one yamljson_emit() */
+struct yj_emitter {
+	yaml_emitter_t e;
+	struct yj_out o;
+	int flags;
+	regex_t typed[YJ_NTYPED];
 };
 
 static int
@@ -703,15 +760,41 @@ yj_write(void *arg, unsigned char *data, size_t n)
 }
 
 static void
-yj_emit(yaml_emitter_t *e, yaml_event_t *ev)
+yj_emit(struct yj_emitter *em, yaml_event_t *ev)
 {
-	if (!yaml_emitter_emit(e, ev))
+	if (!yaml_emitter_emit(&em->e, ev))
 		fatalx("yaml emitter: %s",
-		    e->problem != NULL ? e->problem : "failed");
+		    em->e.problem != NULL ? em->e.problem : "failed");
+}
+
+/* whether some YAML 1.1 reader takes the plain scalar s for a non-string */
+static bool
+yj_typed11(const struct yj_emitter *em, const char *s)
+{
+	char *stripped, *d;
+	const char *p;
+	bool typed = false;
+	size_t i;
+
+	if (*s == '\0' || strchr(YJ_TYPED_FIRST, *s) == NULL)
+		return false;
+	stripped = xstrdup(s);
+	for (p = s, d = stripped; *p != '\0'; p++)
+		if (*p != '_')
+			*d++ = *p;
+	*d = '\0';
+	for (i = 0; i < YJ_NTYPED && !typed; i++) {
+		if (yj_typed[i].strip && strchr("0123456789+-", *s) == NULL)
+			continue;
+		typed = regexec(&em->typed[i], yj_typed[i].strip ? stripped : s,
+		            0, NULL, 0) == 0;
+	}
+	free(stripped);
+	return typed;
 }
 
 static void
-yj_emit_scalar(yaml_emitter_t *e, const char *s, size_t len, bool text)
+yj_emit_scalar(struct yj_emitter *em, const char *s, size_t len, bool text)
 {
 	yaml_scalar_style_t style = YAML_PLAIN_SCALAR_STYLE;
 	yaml_event_t ev;
@@ -720,7 +803,8 @@ yj_emit_scalar(yaml_emitter_t *e, const char *s, size_t len, bool text)
 	if (text) {
 		/* a string that would read back as another type is quoted */
 		r = yamljson_resolve(s);
-		style = json_is_string(r) && strlen(s) == len
+		style =
+		    json_is_string(r) && strlen(s) == len && !yj_typed11(em, s)
 		    ? YAML_ANY_SCALAR_STYLE
 		    : YAML_DOUBLE_QUOTED_SCALAR_STYLE;
 		json_decref(r);
@@ -728,7 +812,7 @@ yj_emit_scalar(yaml_emitter_t *e, const char *s, size_t len, bool text)
 	if (!yaml_scalar_event_initialize(
 	        &ev, NULL, NULL, (yaml_char_t *)s, (int)len, 1, 1, style))
 		fatalx("yaml_scalar_event_initialize");
-	yj_emit(e, &ev);
+	yj_emit(em, &ev);
 }
 
 static int
@@ -738,7 +822,7 @@ yj_keycmp(const void *a, const void *b)
 }
 
 static void
-yj_emit_value(yaml_emitter_t *e, const json_t *v, int flags)
+yj_emit_value(struct yj_emitter *em, const json_t *v)
 {
 	yaml_event_t ev;
 	const char *key, **keys;
@@ -754,19 +838,19 @@ yj_emit_value(yaml_emitter_t *e, const json_t *v, int flags)
 		        n == 0 ? YAML_FLOW_MAPPING_STYLE
 		               : YAML_BLOCK_MAPPING_STYLE))
 			fatalx("yaml_mapping_start_event_initialize");
-		yj_emit(e, &ev);
+		yj_emit(em, &ev);
 		keys = xcalloc(n + 1, sizeof(*keys));
 		i = 0;
 		json_object_foreach((json_t *)v, key, x) keys[i++] = key;
-		if (flags & YAMLJSON_SORT_KEYS)
+		if (em->flags & YAMLJSON_SORT_KEYS)
 			qsort(keys, n, sizeof(*keys), yj_keycmp);
 		for (i = 0; i < n; i++) {
-			yj_emit_scalar(e, keys[i], strlen(keys[i]), true);
-			yj_emit_value(e, json_object_get(v, keys[i]), flags);
+			yj_emit_scalar(em, keys[i], strlen(keys[i]), true);
+			yj_emit_value(em, json_object_get(v, keys[i]));
 		}
 		free(keys);
 		yaml_mapping_end_event_initialize(&ev);
-		yj_emit(e, &ev);
+		yj_emit(em, &ev);
 		break;
 	case JSON_ARRAY:
 		n = json_array_size(v);
@@ -774,35 +858,35 @@ yj_emit_value(yaml_emitter_t *e, const json_t *v, int flags)
 		        n == 0 ? YAML_FLOW_SEQUENCE_STYLE
 		               : YAML_BLOCK_SEQUENCE_STYLE))
 			fatalx("yaml_sequence_start_event_initialize");
-		yj_emit(e, &ev);
+		yj_emit(em, &ev);
 		for (i = 0; i < n; i++)
-			yj_emit_value(e, json_array_get(v, i), flags);
+			yj_emit_value(em, json_array_get(v, i));
 		yaml_sequence_end_event_initialize(&ev);
-		yj_emit(e, &ev);
+		yj_emit(em, &ev);
 		break;
 	case JSON_STRING:
 		yj_emit_scalar(
-		    e, json_string_value(v), json_string_length(v), true);
+		    em, json_string_value(v), json_string_length(v), true);
 		break;
 	case JSON_INTEGER:
 		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
 		    json_integer_value(v));
-		yj_emit_scalar(e, buf, strlen(buf), false);
+		yj_emit_scalar(em, buf, strlen(buf), false);
 		break;
 	case JSON_REAL:
 		if ((s = json_dumps(v, JSON_ENCODE_ANY)) == NULL)
 			fatalx("json_dumps");
-		yj_emit_scalar(e, s, strlen(s), false);
+		yj_emit_scalar(em, s, strlen(s), false);
 		free(s);
 		break;
 	case JSON_TRUE:
-		yj_emit_scalar(e, "true", 4, false);
+		yj_emit_scalar(em, "true", 4, false);
 		break;
 	case JSON_FALSE:
-		yj_emit_scalar(e, "false", 5, false);
+		yj_emit_scalar(em, "false", 5, false);
 		break;
 	case JSON_NULL:
-		yj_emit_scalar(e, "null", 4, false);
+		yj_emit_scalar(em, "null", 4, false);
 		break;
 	}
 }
@@ -810,27 +894,35 @@ yj_emit_value(yaml_emitter_t *e, const json_t *v, int flags)
 char *
 yamljson_emit(const json_t *v, int flags)
 {
-	struct yj_out o = {NULL, 0, 0};
-	yaml_emitter_t e;
+	struct yj_emitter em;
 	yaml_event_t ev;
+	size_t i;
 
-	if (!yaml_emitter_initialize(&e))
+	memset(&em, 0, sizeof(em));
+	em.flags = flags;
+	for (i = 0; i < YJ_NTYPED; i++)
+		if (regcomp(&em.typed[i], yj_typed[i].re,
+		        REG_EXTENDED | REG_NOSUB) != 0)
+			fatalx("yamljson: bad pattern %zu", i);
+	if (!yaml_emitter_initialize(&em.e))
 		fatalx("yaml_emitter_initialize");
-	yaml_emitter_set_output(&e, yj_write, &o);
-	yaml_emitter_set_unicode(&e, 1);
-	yaml_emitter_set_indent(&e, 2);
-	yaml_emitter_set_width(&e, -1);
+	yaml_emitter_set_output(&em.e, yj_write, &em.o);
+	yaml_emitter_set_unicode(&em.e, 1);
+	yaml_emitter_set_indent(&em.e, 2);
+	yaml_emitter_set_width(&em.e, -1);
 	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
-	yj_emit(&e, &ev);
+	yj_emit(&em, &ev);
 	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
-	yj_emit(&e, &ev);
-	yj_emit_value(&e, v, flags);
+	yj_emit(&em, &ev);
+	yj_emit_value(&em, v);
 	yaml_document_end_event_initialize(&ev, 1);
-	yj_emit(&e, &ev);
+	yj_emit(&em, &ev);
 	yaml_stream_end_event_initialize(&ev);
-	yj_emit(&e, &ev);
-	yaml_emitter_delete(&e);
-	if (o.buf == NULL)
-		o.buf = xstrdup("");
-	return o.buf;
+	yj_emit(&em, &ev);
+	yaml_emitter_delete(&em.e);
+	for (i = 0; i < YJ_NTYPED; i++)
+		regfree(&em.typed[i]);
+	if (em.o.buf == NULL)
+		em.o.buf = xstrdup("");
+	return em.o.buf;
 }

@@ -3,7 +3,9 @@
  * does it, several documents per file with their numbers and lines, the
  * line of every field by path, aliases within limits, the errors (with
  * FILE:LINE: document N), and the emitter: exact output for a resource,
- * and emit -> parse giving back an equal value for awkward strings.
+ * quotes for strings other YAML 1.1 readers would type (timestamps,
+ * sexagesimal, .inf), and emit -> parse giving back an equal value for
+ * awkward strings.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -367,7 +369,7 @@ test_emit(void **state)
 	                   "  natOutgoing: true\n"
 	                   "  nodeSelector: all()\n"
 	                   "  x: []\n"
-	                   "  y: null\n"
+	                   "  \"y\": null\n" /* go-yaml: y is true */
 	                   "  z: 1.5\n";
 	json_error_t e;
 	json_t *v;
@@ -382,6 +384,113 @@ test_emit(void **state)
 	out = yamljson_emit(v, 0);
 	assert_int_equal(strncmp(out, "kind: IPPool\napiVersion:", 24), 0);
 	free(out);
+	json_decref(v);
+}
+
+/*
+ * Strings another YAML 1.1 reader would type, which this parser reads as
+ * strings, are quoted all the same: timestamps and dates (PyYAML's and
+ * go-yaml's), sexagesimal numbers, numbers with '_', 0b binary, .inf,
+ * .nan, go-yaml's y/n booleans, merge and value keys.  Look-alikes no
+ * reader types stay plain: addresses, versions, 12:60.
+ */
+static void
+test_emit_yaml11(void **state)
+{
+	static const struct {
+		const char *s;
+		const char *yaml; /* as emitted in a list */
+	} cases[] = {
+	    {"2026-11-26T05:00:00Z", "\"2026-11-26T05:00:00Z\""},
+	    {"2026-11-26", "\"2026-11-26\""},
+	    {"2026-11-26 05:00:00", "\"2026-11-26 05:00:00\""},
+	    {"2026-11-26t05:00:00.5 +01:00",
+	        "\"2026-11-26t05:00:00.5 +01:00\""},
+	    {"2026-1-2", "\"2026-1-2\""}, /* go-yaml's one-digit fields */
+	    {"2026-1-2T3:4:5+01:00", "\"2026-1-2T3:4:5+01:00\""},
+	    {"1:20", "\"1:20\""}, /* sexagesimal: 80 */
+	    {"-1:30", "\"-1:30\""},
+	    {"190:20:30.15", "\"190:20:30.15\""},
+	    {"1_000", "\"1_000\""},
+	    {"1_", "\"1_\""}, /* go-yaml drops every '_' */
+	    {"1_0.5", "\"1_0.5\""},
+	    {"0b101", "\"0b101\""},
+	    {"-0b1", "\"-0b1\""},
+	    {"0x_", "\"0x_\""},
+	    {"0O17", "\"0O17\""},
+	    {"0x1p3", "\"0x1p3\""},
+	    {".inf", "\".inf\""},
+	    {"-.Inf", "\"-.Inf\""},
+	    {"+.INF", "\"+.INF\""},
+	    {".nan", "\".nan\""},
+	    {".NaN", "\".NaN\""},
+	    {"+inf", "\"+inf\""},
+	    {"-Infinity", "\"-Infinity\""},
+	    {"y", "\"y\""},
+	    {"Y", "\"Y\""},
+	    {"n", "\"n\""},
+	    {"N", "\"N\""},
+	    {"<<", "\"<<\""},
+	    {"=", "\"=\""},
+	    /* and as before: what this parser types */
+	    {"yes", "\"yes\""},
+	    {"Off", "\"Off\""},
+	    {"~", "\"~\""},
+	    {"017", "\"017\""},
+	    {"1e3", "\"1e3\""},
+	    /* not typed by any reader: plain */
+	    {"192.0.2.1", "192.0.2.1"},
+	    {"2001:db8::1", "2001:db8::1"},
+	    {"198.18.0.0/16", "198.18.0.0/16"},
+	    {"1.2.3", "1.2.3"},
+	    {"12:60", "12:60"},
+	    {"._5", "._5"},
+	    {"0b", "0b"},
+	    {"2026-11-26x", "2026-11-26x"},
+	    {"v2.6.6", "v2.6.6"},
+	    {"yes_", "yes_"},
+	    {"nan", "nan"},
+	    {"inf", "inf"},
+	};
+	char err[256], *text, want[4096];
+	struct yamljson *yj;
+	json_t *v;
+	size_t i, off = 0;
+
+	v = json_array();
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_array_append_new(v, json_string(cases[i].s));
+		off += snprintf(
+		    want + off, sizeof(want) - off, "- %s\n", cases[i].yaml);
+		assert_true(off < sizeof(want));
+	}
+	text = yamljson_emit(v, 0);
+	assert_string_equal(text, want);
+	yj = yamljson_parse(text, strlen(text), "t11", err, sizeof(err));
+	if (yj == NULL)
+		fail_msg("%s\n%s", err, text);
+	assert_int_equal(yj->ndocs, 1);
+	assert_true(json_equal(v, yj->docs[0].value));
+	yamljson_free(yj);
+	free(text);
+	json_decref(v);
+
+	/* a resource's timestamp, and a key that go-yaml would make a bool */
+	v = json_pack("{s:{s:s,s:s},s:{s:s}}", "metadata", "name", "node1",
+	    "creationTimestamp", "2026-11-26T05:00:00Z", "spec", "n", "1:20");
+	assert_non_null(v);
+	text = yamljson_emit(v, YAMLJSON_SORT_KEYS);
+	assert_string_equal(text,
+	    "metadata:\n"
+	    "  creationTimestamp: \"2026-11-26T05:00:00Z\"\n"
+	    "  name: node1\n"
+	    "spec:\n"
+	    "  \"n\": \"1:20\"\n");
+	yj = yamljson_parse(text, strlen(text), "t11", err, sizeof(err));
+	assert_non_null(yj);
+	assert_true(json_equal(v, yj->docs[0].value));
+	yamljson_free(yj);
+	free(text);
 	json_decref(v);
 }
 
@@ -440,6 +549,7 @@ main(void)
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_emit),
 	    cmocka_unit_test(test_emit_roundtrip),
+	    cmocka_unit_test(test_emit_yaml11),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
