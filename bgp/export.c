@@ -31,10 +31,15 @@
 #define OUTQ_LOW 20000 /* and resume below this */
 #define EXPORT_CACHE 256
 
-/* exported attributes per (received attributes, source), reused */
+/*
+ * Exported attributes per (received attributes, source), reused.  The
+ * source's BGP identifier is part of the key: it becomes ORIGINATOR_ID,
+ * and a peer that reconnects keeps its source but may change it.
+ */
 struct export_slot {
 	struct attrs *from;
 	uint32_t src_id;
+	uint32_t src_bgpid;
 	enum aid aid;
 	struct attrs *to;
 };
@@ -191,7 +196,7 @@ export_attrs(struct ugroup *g, const struct rib_path *path, enum aid aid)
 	         ->slot[hash_u32((uint32_t)(key >> 4) ^ path->src->id, aid) %
 	             EXPORT_CACHE];
 	if (s->from == path->attrs && s->src_id == path->src->id &&
-	    s->aid == aid)
+	    s->src_bgpid == path->src->bgpid && s->aid == aid)
 		return s->to;
 	if (s->from != NULL) {
 		attr_unref(s->from);
@@ -200,6 +205,7 @@ export_attrs(struct ugroup *g, const struct rib_path *path, enum aid aid)
 	}
 	s->from = attr_ref(path->attrs);
 	s->src_id = path->src->id;
+	s->src_bgpid = path->src->bgpid;
 	s->aid = aid;
 	s->to = export_attrs_make(g, path, aid);
 	return s->to;
@@ -214,11 +220,13 @@ export_schedule(struct bgpd *b)
 		event_active(b->flush_ev, EV_TIMEOUT, 0);
 }
 
-static void
+/* returns whether anything was queued */
+static bool
 export_queue(struct ugroup *g, struct rib_entry *e, struct rib_path *old_best,
     struct rib_path *path, enum rib_change what)
 {
 	enum aid aid = aid_from_family(e->prefix.a.family);
+	unsigned int max = g->key.addpath_max[aid], rank = 0;
 	struct rib_path *x;
 	bool was;
 
@@ -226,27 +234,33 @@ export_queue(struct ugroup *g, struct rib_entry *e, struct rib_path *old_best,
 		/* only a change of the best path matters here */
 		if (old_best == e->paths &&
 		    (what != RIB_REPLACE || path != e->paths))
-			return;
+			return false;
 		was = export_allowed(g, old_best);
 		if (!was &&
 		    (e->paths == NULL || export_sole_source(g, e->paths)))
-			return;
+			return false;
 		outq_add(g->q, &e->prefix, 0, was);
-	} else if (g->key.addpath_max[aid] == 0) {
+	} else if (max == 0) {
 		if (export_sole_source(g, path))
-			return;
+			return false;
 		was = what != RIB_ADD && export_allowed(g, path);
 		outq_add(g->q, &e->prefix, path->tx_id, was);
 	} else {
 		/*
-		 * Best N: a change moves other paths in or out of the first
-		 * N, and their old ranks are gone.  Every path is looked at
-		 * again and may get a withdrawal it did not need.
+		 * Best N: one path changed, so at most one other crossed the
+		 * boundary, and it is now among the first N + 1 the group
+		 * may get.  Their old ranks are gone: each may get a
+		 * withdrawal it did not need, never one too few.
 		 */
 		outq_add(g->q, &e->prefix, path->tx_id, what != RIB_ADD);
-		for (x = e->paths; x != NULL; x = x->next)
+		for (x = e->paths; x != NULL && rank <= max; x = x->next) {
+			if (!export_allowed(g, x))
+				continue;
 			outq_add(g->q, &e->prefix, x->tx_id, true);
+			rank++;
+		}
 	}
+	return true;
 }
 
 void
@@ -266,8 +280,8 @@ export_rib_change(struct rib_entry *e, struct rib_path *old_best,
 	{
 		if (!g->key.mp[aid])
 			continue;
-		export_queue(g, e, old_best, path, what);
-		g->fed = true;
+		if (export_queue(g, e, old_best, path, what))
+			g->fed = true;
 	}
 	if (!TAILQ_EMPTY(&b->groups))
 		export_schedule(b);
@@ -452,8 +466,10 @@ export_member_done(struct peer *p)
  * Input pauses while every group that routes flow to is far behind: when
  * routes come in faster than all peers take them, waiting costs less memory
  * than queueing.  One slow group alone pauses no one, since that would
- * stall the others; its queue is bounded by the RIB.  Groups that get
- * nothing (the sender's own, say) have no say.
+ * stall the others; its queue is bounded by the RIB.  A group that has
+ * never been sent anything (the sender's own) has no say, or it would
+ * keep input flowing into a full receiver; one that has, keeps it (while
+ * input is paused nothing is fed, and its draining must resume input).
  */
 static void
 export_backpressure(struct bgpd *b)
@@ -462,11 +478,8 @@ export_backpressure(struct bgpd *b)
 	size_t min = SIZE_MAX;
 
 	TAILQ_FOREACH(g, &b->groups, entry)
-	{
-		if ((g->fed || outq_len(g->q) > 0) && outq_len(g->q) < min)
-			min = outq_len(g->q);
-		g->fed = false;
-	}
+	if ((g->fed || outq_len(g->q) > 0) && outq_len(g->q) < min)
+		min = outq_len(g->q);
 	if (min == SIZE_MAX)
 		min = 0;
 	if (!b->paused && min > OUTQ_HIGH) {
@@ -488,6 +501,8 @@ export_peer_up(struct peer *p)
 	struct ugroup *g;
 	enum aid aid;
 
+	/* an EoRR owed to the last session is not this one's */
+	memset(p->refresh_pending, 0, sizeof(p->refresh_pending));
 	ugroup_key_make(p, &k);
 	g = ugroup_new(p->bgpd, &k);
 	ugroup_add_member(g, p);

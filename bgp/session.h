@@ -123,6 +123,7 @@ struct peer {
 	struct ugroup *ug;
 	TAILQ_ENTRY(peer) ug_entry;
 	uint64_t ug_seq;
+	bool ug_skipped; /* its last messages were all its own routes */
 	bool refresh_pending[AID_MAX]; /* EoRR owed (RFC 7313) */
 };
 

@@ -200,6 +200,7 @@ ugroup_add_member(struct ugroup *g, struct peer *p)
 {
 	p->ug = g;
 	p->ug_seq = g->tail;
+	p->ug_skipped = false;
 	TAILQ_INSERT_TAIL(&g->members, p, ug_entry);
 	g->nmembers++;
 }
@@ -265,6 +266,7 @@ ugroup_split(struct peer *p)
 	}
 	s->tail_off = g->tail_off;
 	outq_copy(s->q, g->q);
+	s->fed = g->fed;
 	ugroup_detach(p);
 	ugroup_add_member(s, p);
 	p->ug_seq = s->head;
@@ -302,6 +304,7 @@ ugroup_write(struct ugroup *g, struct peer *p)
 	const struct ug_msg *m;
 	struct ug_page *run = NULL;
 	size_t pos = 0, len = 0, out = session_output_len(p);
+	uint64_t from = p->ug_seq;
 
 	/* more once what it has is written (SESS_OUT_LOW) */
 	if (out > 0)
@@ -333,6 +336,8 @@ ugroup_write(struct ugroup *g, struct peer *p)
 	}
 	if (run != NULL)
 		ugroup_send_run(p, run, pos, len);
+	if (p->ug_seq != from)
+		p->ug_skipped = session_output_len(p) == 0;
 }
 
 /*
@@ -355,6 +360,7 @@ ugroup_merge(struct ugroup *g)
 		ugroup_detach(p);
 		ugroup_add_member(h, p);
 	}
+	h->fed |= g->fed;
 	ugroup_free(g);
 }
 
@@ -381,18 +387,32 @@ void
 ugroup_flush(struct ugroup *g)
 {
 	struct peer *p, *np;
+	unsigned int idle;
 	bool ready;
 
 	g->dirty = false;
 	for (;;) {
+		/*
+		 * Encode more while a member has taken everything and wants
+		 * more.  A member whose messages were all its own routes took
+		 * nothing: it does not count, or a source would pace the
+		 * stream ahead of every real receiver, unless everyone is
+		 * idle.
+		 */
 		ready = false;
+		idle = 0;
 		TAILQ_FOREACH(p, &g->members, ug_entry)
 		{
 			ugroup_write(g, p);
-			if (p->ug_seq == g->tail &&
-			    session_output_len(p) <= SESS_OUT_LOW)
+			if (p->ug_seq != g->tail ||
+			    session_output_len(p) > SESS_OUT_LOW)
+				continue;
+			idle++;
+			if (!p->ug_skipped)
 				ready = true;
 		}
+		if (idle == g->nmembers)
+			ready = true;
 		if (!ready || outq_len(g->q) == 0)
 			break;
 		export_encode(g);

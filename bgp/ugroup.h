@@ -68,7 +68,7 @@ struct ugroup {
 	TAILQ_HEAD(, peer) members;
 	unsigned int nmembers;
 	struct out_queue *q; /* changes not yet encoded */
-	bool fed; /* changes were queued since the last backpressure check */
+	bool fed; /* changes have been queued for it (backpressure) */
 	/* the stream: messages [head, tail) by sequence number, in a ring */
 	struct ug_msg **ring;
 	uint64_t cap; /* a power of two */
