@@ -327,6 +327,8 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case TIMER_IDLEHOLD:
 		/* a dynamic neighbour that dropped is forgotten */
+		if (p->dynamic && (p->conn != NULL || p->incoming != NULL))
+			break; /* it called again meanwhile */
 		if (p->dynamic) {
 			peer_log(p, LOG_LVL_INFO, "dynamic neighbour removed");
 			peer_free(p);
@@ -672,6 +674,14 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 		peer_log(p, LOG_LVL_INFO, "connection error: %s",
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 	bgp_fsm(p, EVNT_CON_CLOSED);
+	/*
+	 * A dynamic neighbour back in Active (it closed before Established)
+	 * would wait there for good, holding a slot of its range: it is
+	 * forgotten like one that dropped.
+	 */
+	if (p->dynamic && p->state == STATE_ACTIVE && p->conn == NULL &&
+	    p->incoming == NULL)
+		p->ops->timer_set(p, TIMER_IDLEHOLD, 0);
 }
 
 static void
@@ -730,18 +740,46 @@ conn_rrefresh(struct peer *p, struct ibuf *body)
 }
 
 /*
+ * The peer restarted: its new connection, parked until its OPEN came (a
+ * bare TCP connection proves nothing), replaces the Established session.
+ */
+static void
+session_restart(struct peer *p, struct conn *c)
+{
+	peer_log(p, LOG_LVL_INFO,
+	    "OPEN on a new connection while Established: "
+	    "peer restarted");
+	p->incoming = NULL;
+	bgp_fsm(p, EVNT_CON_CLOSED);
+	bgp_fsm(p, EVNT_START);
+	if (p->conn != NULL)
+		conn_close(p->conn);
+	p->conn = c;
+	p->ops->timer_stop(p, TIMER_CONNRETRY);
+	p->state = STATE_OPENSENT; /* our OPEN went out on c */
+	p->remote_open = c->open;
+	bgp_fsm(p, EVNT_RCVD_OPEN);
+}
+
+/*
  * RFC 4271 §6.8: both sides opened a connection.  The one opened by the
  * speaker with the higher BGP identifier survives.  c is the parked incoming
- * connection whose OPEN is in c->open.
+ * connection whose OPEN is in c->open.  A passive peer (dynamic ones are)
+ * opened both: the newer is the live one.
  */
 static void
 conn_collision(struct peer *p, struct conn *c)
 {
 	uint32_t local = p->bgpd->conf->router_id;
 
-	if (local < c->open.bgpid) {
-		peer_log(p, LOG_LVL_INFO,
-		    "connection collision: keeping the peer's connection");
+	if (p->state == STATE_ESTABLISHED) {
+		session_restart(p, c);
+		return;
+	}
+	if (local < c->open.bgpid || p->conf->passive) {
+		peer_log(p, LOG_LVL_INFO, "connection collision: keeping %s",
+		    p->conf->passive ? "the newer connection"
+		                     : "the peer's connection");
 		if (p->conn != NULL)
 			conn_cease_close(p->conn);
 		p->conn = c;
@@ -960,17 +998,16 @@ session_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		 * So did a dynamic neighbour: an address in a range is one
 		 * node, and the node that is calling is the live one;
 		 * refusing it would leave it stuck until the hold timer.
+		 * Its OPEN decides (session_restart), not the bare connection.
 		 */
 		if (p->neg.gr || p->dynamic) {
 			peer_log(p, LOG_LVL_INFO,
-			    "new connection while Established: peer "
-			    "restarted");
-			bgp_fsm(p, EVNT_CON_CLOSED);
-			bgp_fsm(p, EVNT_START);
-			if (p->conn != NULL)
-				conn_close(p->conn);
-			p->conn = c;
-			bgp_fsm(p, EVNT_CON_OPEN);
+			    "new connection while Established: waiting for "
+			    "its OPEN");
+			if (p->incoming != NULL)
+				conn_close(p->incoming);
+			p->incoming = c;
+			conn_write(c, open_build(&p->local_open));
 		} else {
 			peer_log(p, LOG_LVL_INFO,
 			    "connection refused: session is Established");
