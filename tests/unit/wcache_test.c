@@ -591,7 +591,7 @@ test_binary_keys(void **state)
  */
 struct ref {
 	char key[32];
-	char val[16];
+	char val[24]; /* a long long in decimal */
 	int live;
 };
 
