@@ -10,6 +10,7 @@
  *   bgpgen fanout --local ADDR --peer ADDR[:PORT] --asn N --sessions N
  *       --count K [--prefix-base A --len L] [--nexthop A] [--deadline S]
  *       [--dut-pid PID] [--no-check-nexthop] [--pace S] [--full-parse]
+ *   bgpgen selftest [--sessions N] [--count K]
  *
  * send precomputes COUNT distinct prefixes as full UPDATEs plus End-of-RIB
  * (gen_load.c), brings the session up and writes them; it prints one JSON
@@ -36,6 +37,10 @@
  * it also reads the reflector's CPU time (from /proc) at the start, at t0 and
  * at the end, its RSS at t0 and its peak RSS at the end, so the setup and
  * convergence costs are split exactly where the generator splits them.
+ *
+ * selftest needs no network: it checks fanout's receive fast path against
+ * the codec's update_parse() on a reflector's stream and prints what each
+ * costs per UPDATE (run_selftest).
  */
 #include <getopt.h>
 #include <errno.h>
@@ -93,6 +98,7 @@ usage(void)
 	    "[--deadline S] [--dut-pid PID]\n"
 	    "             [--no-check-nexthop] [--pace S] [--full-parse] "
 	    "(--peer-asn = --asn)\n"
+	    "       selftest: [--sessions N] [--count K] (no network)\n"
 	    "       all: [--prefix-base ADDR] [--len 8..32] [--listen] "
 	    "[--sessions N]\n"
 	    "             [--hold-time S] [--ready-file PATH] [--space N] "
@@ -569,6 +575,7 @@ run_fanout(struct gen *g, const struct opts *o)
 	}
 	fo.check_nexthop = o->check_nexthop;
 	fo.full_parse = o->full_parse;
+	gen_fanout_init(&fo, &g->space);
 	expect = (uint64_t)(g->nsess - 1) * o->count;
 
 	/* iBGP to the reflector: empty AS_PATH, LOCAL_PREF (RFC 4271 §5.1) */
@@ -669,6 +676,352 @@ run_fanout(struct gen *g, const struct opts *o)
 	}
 	free(pl);
 	return rc == 0 ? 0 : rc == 1 ? 2 : 1;
+}
+
+/*
+ * selftest: the fan-out fast path (gen_fanout_batch) against the codec's
+ * update_parse() on one stream of UPDATEs, and what each costs per
+ * message.  The stream is what a reflector sends client 0 of N: every
+ * client's K blocks in one UPDATE with its next hop, ORIGINATOR_ID and a
+ * CLUSTER_LIST (client 0's own included, as RFC 4456 allows), End-of-RIB,
+ * then withdrawals, a wrong next hop, MP_UNREACH_NLRI and MP_REACH_NLRI
+ * for IPv4 (RFC 4760), a prefix outside the space and the repairs.  Both
+ * paths must end with the same bitmap and counters, and those must be
+ * the ones worked out here; two malformed UPDATEs must fail the fast
+ * path.  Needs no network: `bgpgen selftest [--sessions N] [--count K]`.
+ */
+struct selftest {
+	const struct gen_space *sp;
+	struct gen_fanout fo;
+	struct update_ctx ctx;
+	struct attrs attrs;
+	uint32_t cluster;
+	uint8_t *buf;
+	size_t len, cap;
+	size_t nmsgs;
+	int failed;
+};
+
+static void
+st_add(struct selftest *t, struct ibuf *m)
+{
+	if (m == NULL)
+		fatalx("selftest: cannot encode");
+	if (t->len + ibuf_size(m) > t->cap) {
+		t->cap = (t->cap + ibuf_size(m)) * 2;
+		t->buf = xrealloc(t->buf, t->cap);
+	}
+	memcpy(t->buf + t->len, ibuf_data(m), ibuf_size(m));
+	t->len += ibuf_size(m);
+	t->nmsgs++;
+	ibuf_free(m);
+}
+
+/* prefixes [first, first + n) of owner's block, as a reflector sends them */
+static void
+st_update(
+    struct selftest *t, uint64_t first, size_t n, uint32_t nh, uint32_t orig)
+{
+	struct nlri v[64];
+	size_t k, done;
+
+	if (n > 64)
+		fatalx("selftest: --count at most 64");
+	memset(v, 0, sizeof(v));
+	for (k = 0; k < n; k++)
+		gen_space_prefix(t->sp, first + k, &v[k].p);
+	addr_from_v4(&t->attrs.nexthop, nh);
+	t->attrs.originator_id = orig;
+	/* attrs NULL: a withdrawal (nh 0) */
+	st_add(t,
+	    update_build(
+	        &t->ctx, AID_IPV4, nh == 0 ? NULL : &t->attrs, v, n, &done));
+	if (done != n)
+		fatalx("selftest: %zu prefixes do not fit", n);
+}
+
+/* an IPv4 UPDATE whose only NLRI are in MP_(UN)REACH_NLRI (RFC 4760) */
+static void
+st_mp(struct selftest *t, uint64_t first, size_t n, uint32_t nh, uint32_t orig)
+{
+	struct prefix p;
+	struct ibuf *m;
+	size_t k, vlen;
+	int e = 0;
+
+	m = msg_new(MSG_UPDATE, BGP_MAX_LEN);
+	e += ibuf_add_n16(m, 0);
+	/* attribute section length: filled below */
+	vlen = (nh != 0 ? 3 + 1 + 4 + 1 : 3) + n * 5;
+	e += ibuf_add_n16(m, nh != 0 ? 4 + 3 + 7 + 7 + 4 + vlen : 4 + vlen);
+	if (nh != 0) {
+		/* ORIGIN IGP, empty AS_PATH, LOCAL_PREF 100, ORIGINATOR_ID */
+		e += ibuf_add(m, "\x40\x01\x01\x00\x40\x02\x00", 7);
+		e += ibuf_add(m, "\x40\x05\x04\x00\x00\x00\x64", 7);
+		e += ibuf_add(m, "\x80\x09\x04", 3);
+		e += ibuf_add_n32(m, orig);
+	}
+	e += ibuf_add_n8(m, ATTR_OPTIONAL | ATTR_EXTLEN);
+	e += ibuf_add_n8(m, nh != 0 ? ATTR_MP_REACH : ATTR_MP_UNREACH);
+	e += ibuf_add_n16(m, vlen);
+	e += ibuf_add_n16(m, AFI_IPV4);
+	e += ibuf_add_n8(m, SAFI_UNICAST);
+	if (nh != 0) {
+		e += ibuf_add_n8(m, 4);
+		e += ibuf_add_n32(m, nh);
+		e += ibuf_add_n8(m, 0);
+	}
+	for (k = 0; k < n; k++) {
+		gen_space_prefix(t->sp, first + k, &p);
+		e += ibuf_add_n8(m, p.len);
+		e += ibuf_add_n32(m, addr_v4(&p.a));
+	}
+	if (t->sp->len != 26 || e != 0 || msg_close(m) == -1)
+		fatalx("selftest: cannot build MP_REACH_NLRI");
+	st_add(t, m);
+}
+
+static void
+st_check(struct selftest *t, const char *what, uint64_t got, uint64_t want)
+{
+	if (got == want)
+		return;
+	log_warnx(
+	    "selftest: %s is %" PRIu64 ", want %" PRIu64, what, got, want);
+	t->failed++;
+}
+
+/* the fast path over buf in pieces of at most `chunk` bytes, as reads cut */
+static int
+st_fast(struct selftest *t, struct gen_count *c, const uint8_t *buf, size_t len,
+    size_t chunk)
+{
+	struct bgp_err err;
+	uint8_t *tmp;
+	size_t have = 0, off = 0, take;
+	uint64_t nann = 0;
+	long n;
+
+	tmp = xmalloc(len);
+	while (off < len || have > 0) {
+		take = len - off < chunk ? len - off : chunk;
+		memcpy(tmp + have, buf + off, take);
+		off += take;
+		have += take;
+		n = gen_fanout_batch(c, &t->fo, 0, tmp, have, &nann, &err);
+		if (n == -1) {
+			free(tmp);
+			log_warnx("selftest: fast path: %s", err.reason);
+			return -1;
+		}
+		memmove(tmp, tmp + n, have - n);
+		have -= n;
+		if (take == 0 && have > 0) {
+			free(tmp);
+			log_warnx("selftest: %zu bytes left unframed", have);
+			return -1;
+		}
+	}
+	free(tmp);
+	return 0;
+}
+
+/* the codec's way: frame, update_parse(), gen_count_fanout() */
+static int
+st_full(struct selftest *t, struct gen_count *c, const uint8_t *buf, size_t len)
+{
+	struct ibuf h, body;
+	struct update u;
+	struct bgp_err err;
+	size_t pos = 0;
+	uint16_t mlen;
+	uint8_t type;
+
+	while (pos < len) {
+		ibuf_from_buffer(&h, buf + pos, len - pos);
+		if (msg_header_check(&h, BGP_MAX_LEN, &type, &mlen, &err) == -1)
+			return -1;
+		ibuf_from_buffer(
+		    &body, buf + pos + BGP_HDR_LEN, mlen - BGP_HDR_LEN);
+		memset(&err, 0, sizeof(err));
+		if (update_parse(&body, &t->ctx, &u, &err) == -1) {
+			update_clean(&u);
+			log_warnx("selftest: update_parse: %s", err.reason);
+			return -1;
+		}
+		gen_count_fanout(c, t->sp, &t->fo, 0, &u);
+		update_clean(&u);
+		pos += mlen;
+	}
+	return 0;
+}
+
+static void
+st_compare(struct selftest *t, const char *name, const struct gen_count *a,
+    const struct gen_count *b)
+{
+	char what[64];
+
+#define ST_FIELD(f)                                                            \
+	do {                                                                   \
+		snprintf(what, sizeof(what), "%s " #f, name);                  \
+		st_check(t, what, a->f, b->f);                                 \
+	} while (0)
+	ST_FIELD(have);
+	ST_FIELD(updates);
+	ST_FIELD(eors);
+	ST_FIELD(announced);
+	ST_FIELD(withdrawn);
+	ST_FIELD(foreign);
+	ST_FIELD(own);
+	ST_FIELD(wrong_nexthop);
+	ST_FIELD(bad_originator);
+#undef ST_FIELD
+	snprintf(what, sizeof(what), "%s bitmap differs", name);
+	st_check(t, what,
+	    memcmp(a->bits, b->bits, (a->nbits + 63) / 64 * 8) != 0, 0);
+}
+
+static double
+st_ns_per_msg(double t0, uint64_t msgs)
+{
+	return (gen_now() - t0) * 1e9 / msgs;
+}
+
+static int
+run_selftest(const struct opts *o)
+{
+	static const char *bad[] = {
+	    /* the attribute list overruns the message */
+	    "\x00\x00\x00\x09\x40\x01\x01\x00\x40\x03\x04\x64",
+	    /* a /33 */
+	    "\x00\x00\x00\x0b\x40\x01\x01\x00\x40\x03\x04\x64\x40\x00\x01"
+	    "\x21\x0a\x00\x00\x00\x00",
+	};
+	static const size_t badlen[] = {12, 21};
+	struct selftest t;
+	struct gen_space sp;
+	struct gen_count want, fast, cut, full;
+	struct bgp_err err;
+	struct ibuf body;
+	unsigned int n = o->sessions, i;
+	uint64_t k = o->count, nann = 0, rounds, r;
+	size_t astream;
+	double t0, ns, fast_ns, full_ns;
+	int pass;
+
+	if (n < 8 || k == 0 || k > 64)
+		fatalx("selftest: --sessions at least 8, --count 1..64");
+	if (gen_space_init(&sp, "10.0.0.0", 26, (uint64_t)n * k) == -1)
+		fatalx("selftest: %u x %" PRIu64 " /26s do not fit", n, k);
+	memset(&t, 0, sizeof(t));
+	t.sp = &sp;
+	t.fo.per = k;
+	t.fo.nh_base = 0x64400001; /* 100.64.0.1 */
+	t.fo.id_base = 0x7f010001; /* 127.1.0.1 */
+	t.fo.check_nexthop = true;
+	gen_fanout_init(&t.fo, &sp);
+	t.ctx.as4 = true;
+	t.ctx.maxlen = BGP_MAX_LEN;
+	t.attrs.flags = ATTRF_ORIGIN | ATTRF_ASPATH | ATTRF_NEXTHOP |
+	    ATTRF_LOCALPREF | ATTRF_ORIGINATOR_ID;
+	t.attrs.origin = ORIGIN_IGP;
+	t.attrs.local_pref = 100;
+	t.cluster = 0xc0000201; /* 192.0.2.1 */
+	t.attrs.cluster_list = &t.cluster;
+	t.attrs.ncluster = 1;
+
+	/* what a reflector sends client 0, End-of-RIB last */
+	for (i = 0; i < n; i++)
+		st_update(&t, i * k, k, t.fo.nh_base + i, t.fo.id_base + i);
+	st_add(&t, update_build_eor(AID_IPV4));
+	astream = t.len;
+	/* client 1 withdraws its first block, client 2's arrives with 3's hop
+	 */
+	st_update(&t, 1 * k, 1, 0, 0);
+	st_update(&t, 2 * k, k, t.fo.nh_base + 3, t.fo.id_base + 2);
+	/* client 4's blocks withdrawn and announced in MP attributes */
+	st_mp(&t, 4 * k, k, 0, 0);
+	st_mp(&t, 5 * k, k, t.fo.nh_base + 5, t.fo.id_base + 5);
+	/* client 6's blocks go, client 7's come without ORIGINATOR_ID */
+	st_update(&t, 6 * k, k, 0, 0);
+	t.attrs.flags &= ~ATTRF_ORIGINATOR_ID;
+	st_update(&t, 7 * k, k, t.fo.nh_base + 7, 0);
+	t.attrs.flags |= ATTRF_ORIGINATOR_ID;
+	/* one prefix outside the space: 11.0.0.0/26, one of client 0's */
+	sp.base = 0x0b000000;
+	st_update(&t, 0, 1, t.fo.nh_base + 9, t.fo.id_base + 9);
+	sp.base = 0x0a000000;
+
+	memset(&want, 0, sizeof(want));
+	want.have = (uint64_t)(n - 1) * k - 1 - k - k - k;
+	want.updates = n + 1 + 7;
+	want.eors = 1;
+	want.announced = (uint64_t)n * k + k + k + k + 1;
+	want.withdrawn = 1 + k + k;
+	want.foreign = 1;
+	want.own = k;
+	want.wrong_nexthop = k;
+	want.bad_originator = k;
+
+	gen_count_init(&fast, sp.size);
+	gen_count_init(&cut, sp.size);
+	gen_count_init(&full, sp.size);
+	if (st_fast(&t, &fast, t.buf, t.len, t.len) == -1 ||
+	    st_fast(&t, &cut, t.buf, t.len, 37) == -1 ||
+	    st_full(&t, &full, t.buf, t.len) == -1)
+		t.failed++;
+	want.bits = full.bits;
+	want.nbits = full.nbits;
+	st_compare(&t, "fast path", &fast, &want);
+	st_compare(&t, "fast path in 37-byte reads", &cut, &want);
+	st_compare(&t, "update_parse", &full, &want);
+	if (fast.wrong_nexthop > 0) {
+		st_check(&t, "wrong next hop", fast.wrong_nh, t.fo.nh_base + 3);
+		st_check(
+		    &t, "wanted next hop", fast.wrong_want, t.fo.nh_base + 2);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ibuf_from_buffer(&body, bad[i], badlen[i]);
+		st_check(&t, "a malformed UPDATE accepted",
+		    gen_fanout_update(&fast, &t.fo, 0, &body, &err) != -1, 0);
+	}
+
+	/*
+	 * The cost of each path on the reflector's stream: the best of 5
+	 * passes of ~400,000 UPDATEs (the machine may be shared).
+	 */
+	rounds = 400000 / (n + 1) + 1;
+	fast_ns = full_ns = 1e9;
+	for (pass = 0; pass < 5; pass++) {
+		t0 = gen_now();
+		for (r = 0; r < rounds; r++) {
+			memset(fast.bits, 0, (fast.nbits + 63) / 64 * 8);
+			fast.have = 0;
+			if (gen_fanout_batch(&fast, &t.fo, 0, t.buf, astream,
+			        &nann, &err) != (long)astream)
+				fatalx("selftest: the fast path stopped early");
+		}
+		ns = st_ns_per_msg(t0, rounds * (n + 1));
+		fast_ns = ns < fast_ns ? ns : fast_ns;
+		t0 = gen_now();
+		for (r = 0; r < rounds / 10 + 1; r++)
+			(void)st_full(&t, &full, t.buf, astream);
+		ns = st_ns_per_msg(t0, (rounds / 10 + 1) * (n + 1));
+		full_ns = ns < full_ns ? ns : full_ns;
+	}
+
+	printf("{\"mode\":\"selftest\",\"sessions\":%u,\"prefixes\":%" PRIu64
+	       ",\"updates\":%zu,\"bytes\":%zu,\"fast_ns_per_update\":%.1f,"
+	       "\"full_parse_ns_per_update\":%.1f,\"failed\":%d,"
+	       "\"ok\":%s}\n",
+	    n, k, t.nmsgs, t.len, fast_ns, full_ns, t.failed,
+	    t.failed == 0 ? "true" : "false");
+	gen_count_free(&fast);
+	gen_count_free(&cut);
+	gen_count_free(&full);
+	free(t.buf);
+	return t.failed == 0 ? 0 : 1;
 }
 
 int
@@ -796,6 +1149,15 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
+	if (strcmp(o.mode, "selftest") == 0) {
+		if (optind != argc)
+			usage();
+		if (o.sessions == 1)
+			o.sessions = 1000;
+		if (o.count == 0)
+			o.count = 4;
+		return run_selftest(&o);
+	}
 	if (strcmp(o.mode, "fanout") == 0 && o.peer_asn == 0)
 		o.peer_asn = o.asn;
 	if (o.len == 0)
@@ -834,12 +1196,6 @@ main(int argc, char *argv[])
 	if (gen_space_init(&g.space, o.base, o.len, space) == -1)
 		fatalx("%" PRIu64 " /%d prefixes do not fit from %s", space,
 		    o.len, o.base);
-	/*
-	 * Thousands of fan-out sessions each get a small read buffer: a
-	 * reflector writes each of them little at a time.
-	 */
-	if (o.mode[0] == 'f' && o.sessions > 64)
-		g.rbuf_size = 32 * 1024;
 	sessions_init(&g, &o);
 	if (o.mode[0] == 's')
 		rc = run_send(&g, &o);

@@ -24,6 +24,11 @@
 #  3. bgpgen itself reads the reflector's CPU time from /proc at start, at
 #     t0 and at the end, and its peak RSS (VmHWM) at the end; stop it.
 # "converge" = the last session's completion - t0.
+# Before any run, `bgpgen selftest` checks the generator's receive fast path
+# against the codec and times it.  Under the table one line says, per
+# reflector, whether bgpgen's CPU during convergence was below the
+# reflector's: a generator that costs more than what it drives measures
+# itself ("bound by the generator"), and the line says so.
 #
 # Usage: bench/fanout.sh [--clients N] [--prefixes K] [--repeat R]
 #            [--only "podmesh bird gobgp"] [--quick] [--deadline S]
@@ -308,7 +313,7 @@ start_gobgp() {
 
 # run_rr NAME REP: one measurement; fills R_*[NAME.REP], 0 when converged
 declare -A R_STATUS R_CONV R_EST R_CPU R_SETUPCPU R_LIFECPU R_PEAK R_RSS0 \
-    R_GENCPU R_GENUSER R_UPDATES
+    R_GENCPU R_GENUSER R_UPDATES R_GENRATIO R_TINY
 run_rr() {
 	local name=$1 key=$1.$2 rc hz t1 wrong conv peak got
 	d=$W/$key
@@ -341,6 +346,14 @@ run_rr() {
 	R_SETUPCPU[$key]=$(jget "$d/gen.json" dut_cpu_setup_s | awk '{ printf "%.2f", $1 }')
 	R_GENUSER[$key]=$(jget "$d/gen.json" cpu_user_converge_s | awk '{ printf "%.2f", $1 }')
 	R_UPDATES[$key]=$(jget "$d/gen.json" updates)
+	# bgpgen's CPU over the reflector's, both from t0 to the end: the
+	# generator must cost less than what it drives, converged or not
+	R_GENRATIO[$key]=$(awk -v g="$(jget "$d/gen.json" cpu_converge_s)" \
+	    -v r="$(jget "$d/gen.json" dut_cpu_converge_s)" \
+	    'BEGIN { if (g != "" && r != "" && r > 0) printf "%.2f", g / r
+	        else if (g != "" && r != "") printf "tiny" }')
+	# under /proc's 10 ms resolution: no ratio to give
+	[ "${R_GENRATIO[$key]}" = tiny ] && R_GENRATIO[$key]= && R_TINY[$key]=1
 	[ -n "$t1" ] && R_LIFECPU[$key]=$(awk -v t="$t1" -v hz="$hz" \
 	    'BEGIN { printf "%.2f", t / hz }')
 	peak=$(jget "$d/gen.json" dut_peak_kb)
@@ -384,6 +397,14 @@ run_rr() {
 
 # ---------------------------------------------------------------------------
 
+# bgpgen's fan-out fast path against the codec's update_parse() on a
+# reflector's stream (byte for byte the same counts, or no run), and what
+# each costs per UPDATE on one core
+"$BGPGEN" selftest >"$W/selftest.json" 2>"$W/selftest.log" ||
+    die "bgpgen selftest failed: $(cat "$W/selftest.json" "$W/selftest.log")"
+log "bgpgen selftest: fast path $(jget "$W/selftest.json" fast_ns_per_update) ns" \
+    "per UPDATE, update_parse() $(jget "$W/selftest.json" full_parse_ns_per_update) ns"
+
 # interleaved, so that a noisy neighbour on the machine hits all alike
 for rep in $(seq 1 "$REPEAT"); do
 	for rr in $ONLY; do
@@ -404,7 +425,7 @@ median() {
 }
 
 declare -A M_STATUS M_CONV M_EST M_CPU M_SETUPCPU M_PEAK M_RSS0 M_GENCPU \
-    M_GENUSER M_UPDATES M_RANGE
+    M_GENUSER M_UPDATES M_RANGE M_GENRATIO M_GENWORST
 for rr in $ONLY; do
 	M_STATUS[$rr]=ok
 	for rep in $(seq 1 "$REPEAT"); do
@@ -415,6 +436,11 @@ for rr in $ONLY; do
 		dst[$rr]=$(median "R_$m" "$rr")
 		unset -n dst
 	done
+	M_GENRATIO[$rr]=$(median R_GENRATIO "$rr")
+	# the worst run decides whether the generator was the bottleneck
+	M_GENWORST[$rr]=$(for rep in $(seq 1 "$REPEAT"); do
+		echo "${R_GENRATIO[$rr.$rep]:-}"
+	done | sort -g | awk 'NF { v = $1 } END { print v }')
 	M_RANGE[$rr]=$(for rep in $(seq 1 "$REPEAT"); do
 		echo "${R_CONV[$rr.$rep]:-}"
 	done | sort -g | awk 'NF { v[++n] = $1 }
@@ -432,12 +458,47 @@ ratio() {
 	awk -v v="$val" -v p="$ref" 'BEGIN { if (p > 0) printf "%.2f", v / p; else print "n/a" }'
 }
 
+# genline: one line saying, per reflector, whether bgpgen's CPU during
+# convergence was below the reflector's (worst run), and plainly when not:
+# then converge measured the generator, not the reflector
+genline() {
+	local rr r w line="bgpgen/reflector CPU during convergence:" sep=" " bound=
+	for rr in $ONLY; do
+		r=${M_GENRATIO[$rr]:-} w=${M_GENWORST[$rr]:-}
+		if [ -z "$w" ] && [ -n "$(for rep in $(seq 1 "$REPEAT"); do
+			echo "${R_TINY[$rr.$rep]:-}"; done)" ]; then
+			line+="$sep$rr n/a (its CPU was under /proc's 10 ms resolution)"
+		elif [ -z "$w" ]; then
+			line+="$sep$rr n/a (no CPU figures)"
+		else
+			line+="$sep$rr ${r}x"
+			[ "$REPEAT" -gt 1 ] && line+=" (worst run ${w}x)"
+			if awk -v w="$w" 'BEGIN { exit !(w >= 1) }'; then
+				line+=": NOT below, bound by the generator"
+				bound+=" $rr"
+			elif awk -v w="$w" 'BEGIN { exit !(w >= 0.8) }'; then
+				line+=": below, but close"
+			else
+				line+=": below"
+			fi
+		fi
+		sep="; "
+	done
+	echo "$line."
+	[ -z "$bound" ] || echo "For$bound the load generator used at least as much CPU" \
+	    "as the reflector: that row is bound by the generator, its converge time" \
+	    "measures bgpgen, not the reflector."
+}
+
 {
 	echo
 	echo "Route-reflector fan-out: $CLIENTS iBGP clients x $PREFIXES /26 each," \
 	    "every client must hold the other $((CLIENTS - 1)) clients' blocks" \
 	    "($(((CLIENTS - 1) * PREFIXES)) routes) with their own next hops;" \
 	    "loopback in one namespace; median of $REPEAT run(s)."
+	echo "bgpgen receives through its fan-out fast path:" \
+	    "$(jget "$W/selftest.json" fast_ns_per_update) ns per UPDATE on one core" \
+	    "(update_parse(): $(jget "$W/selftest.json" full_parse_ns_per_update) ns; bgpgen selftest)."
 	echo "$(nproc) CPUs, $(uname -r); $(bird --version 2>&1 | head -1);" \
 	    "$(gobgpd --version 2>&1 | head -1);" \
 	    "podmesh $(git -C "$top" describe --always --dirty 2>/dev/null || echo '?')."
@@ -458,6 +519,8 @@ ratio() {
 		    "${M_CPU[$rr]} | $(ratio M_CPU "$rr") | ${M_PEAK[$rr]} | $(ratio M_PEAK "$rr") |" \
 		    "${M_RSS0[$rr]} | ${M_EST[$rr]} | ${M_SETUPCPU[$rr]} | ${M_UPDATES[$rr]} | ${M_GENCPU[$rr]} | ${M_GENUSER[$rr]} |"
 	done
+	echo
+	genline
 } | tee "$W/results.md"
 
 exit "$FAILED"

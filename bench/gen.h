@@ -40,14 +40,22 @@ struct gen_payload {
 /*
  * Fan-out ownership: session i owns indices [i * per, (i + 1) * per),
  * announces them with next hop nh_base + i, and its BGP identifier (so a
- * reflector's ORIGINATOR_ID) is id_base + i, its own address.
+ * reflector's ORIGINATOR_ID) is id_base + i, its own address.  The owner
+ * of a prefix is therefore arithmetic: (prefix - base) >> shift is its
+ * index, the index / per its owner; no table, no hash.
  */
 struct gen_fanout {
 	uint64_t per;
 	uint32_t nh_base; /* host byte order */
 	uint32_t id_base;
 	bool check_nexthop;
-	bool full_parse; /* update_parse() instead of gen_fanout_update() */
+	bool full_parse; /* update_parse() instead of the fast path */
+
+	/* the space, copied here by gen_fanout_init() for the fast path */
+	uint32_t base;
+	uint32_t hostmask; /* the bits below the prefix length */
+	uint8_t len;
+	uint8_t shift; /* 32 - len */
 };
 
 /* what a fan-out client checks of a received route */
@@ -116,10 +124,14 @@ struct gen_sess {
 	double hold_at; /* monotonic: peer silent until then = dead */
 	struct update_ctx ctx;
 
-	/* input: raw bytes not yet framed */
-	uint8_t *rbuf;
-	size_t rlen;
-	size_t rcap;
+	/*
+	 * input: the start of a message that a read cut off (less than
+	 * BGP_MAX_LEN), kept until the next read; allocated when needed.
+	 * Whole messages are framed in g->rbuf, shared by all sessions.
+	 */
+	uint8_t *stash;
+	size_t slen;
+	size_t scap; /* 0, 256 or BGP_MAX_LEN */
 
 	/* output: control messages first, at message boundaries only */
 	struct ibuf *ctl;
@@ -146,7 +158,8 @@ struct gen {
 	struct gen_space space;
 	const struct gen_fanout *fanout; /* NULL unless a fan-out run */
 	uint16_t holdtime; /* what we offer */
-	size_t rbuf_size; /* per session; 0 = the default */
+	uint8_t *rbuf; /* the read buffer, one for all sessions (gen_run) */
+	size_t rbuf_size; /* its size; 0 = the default */
 	unsigned int opening_max; /* handshakes in flight; 0 = the default */
 	double deadline; /* monotonic; 0 = none */
 	double pace; /* once ready, wake at most this often (s); 0 = always */
@@ -168,6 +181,7 @@ struct gen {
 	uint64_t nreads; /* read(2) calls that returned data */
 	uint64_t nread_bytes;
 	uint64_t nwakeups; /* epoll_wait returns with events */
+	double now; /* monotonic, at the last wakeup */
 	unsigned int next_new; /* sessions [0, next_new) were started */
 	int epfd; /* during gen_run(), else -1 */
 };
@@ -181,12 +195,16 @@ int gen_payload_build(struct gen_payload *, const struct gen_space *, uint64_t,
 void gen_payload_free(struct gen_payload *);
 void gen_count_init(struct gen_count *, uint64_t);
 void gen_count_free(struct gen_count *);
+void gen_count_prefetch(const struct gen_count *);
 void gen_count_update(
     struct gen_count *, const struct gen_space *, const struct update *);
 void gen_count_fanout(struct gen_count *, const struct gen_space *,
     const struct gen_fanout *, unsigned int, const struct update *);
-int gen_fanout_update(struct gen_count *, const struct gen_space *,
-    const struct gen_fanout *, unsigned int, struct ibuf *, struct bgp_err *);
+void gen_fanout_init(struct gen_fanout *, const struct gen_space *);
+long gen_fanout_batch(struct gen_count *, const struct gen_fanout *,
+    unsigned int, const uint8_t *, size_t, uint64_t *, struct bgp_err *);
+int gen_fanout_update(struct gen_count *, const struct gen_fanout *,
+    unsigned int, const struct ibuf *, struct bgp_err *);
 
 /* gen_sess.c */
 void gen_init(struct gen *);
