@@ -10,6 +10,10 @@
  * and the IPAM flags whose absence means false ("deleted",
  * "strictAffinity") count as false, so a value Calico or podmesh wrote
  * since compares equal to the migrated one when it means the same.
+ *
+ * force overwrites what differs, IPAM aside (force_ipam); the
+ * ClusterInformation is written first with datastoreReady false and last
+ * with true (migrate.h, Locking); migrate_lock.c holds the v2.6 side.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +65,34 @@ is_resource(const char *key)
 {
 	return strncmp(key, MODEL_RESOURCE_PREFIX,
 	           strlen(MODEL_RESOURCE_PREFIX)) == 0;
+}
+
+static bool
+is_ipam(const char *key)
+{
+	return strncmp(key, MIGRATE_IPAM_PREFIX, strlen(MIGRATE_IPAM_PREFIX)) ==
+	    0;
+}
+
+static bool
+is_cluster(const char *key)
+{
+	return strcmp(key, MIGRATE_CLUSTER_KEY) == 0;
+}
+
+/* two ClusterInformations equal but for spec.datastoreReady */
+static bool
+equal_but_ready(const json_t *a, const json_t *b)
+{
+	json_t *x = json_deep_copy(a), *y = json_deep_copy(b);
+	bool eq;
+
+	json_object_del(json_object_get(x, "spec"), "datastoreReady");
+	json_object_del(json_object_get(y, "spec"), "datastoreReady");
+	eq = json_equal(x, y);
+	json_decref(x);
+	json_decref(y);
+	return eq;
 }
 
 static void
@@ -175,9 +207,20 @@ diff(const json_t *a, const json_t *b, const char *path, int depth, char *buf,
 	}
 }
 
+/* what differs, when it is to be overwritten */
+static enum migrate_state
+differs(const struct migrate_item *it, const struct migrate_opts *o)
+{
+	if (is_ipam(it->key))
+		return o != NULL && o->force_ipam ? MIGRATE_UPDATE
+		    : o != NULL && o->force       ? MIGRATE_KEPT
+		                                  : MIGRATE_CONFLICT;
+	return o != NULL && o->force ? MIGRATE_UPDATE : MIGRATE_CONFLICT;
+}
+
 void
 migrate_classify(struct migrate_item *it, const char *cur, size_t len,
-    int64_t mod_revision, bool force)
+    int64_t mod_revision, const struct migrate_opts *o)
 {
 	char err[MODEL_ERRLEN], d[DIFF_MAX] = "";
 	json_t *want, *have;
@@ -200,7 +243,12 @@ migrate_classify(struct migrate_item *it, const char *cur, size_t len,
 	if (have != NULL && json_equal(want, have))
 		it->state = MIGRATE_UNCHANGED;
 	else {
-		it->state = force ? MIGRATE_UPDATE : MIGRATE_CONFLICT;
+		/* datastoreReady is the migration's own (migrate.h, Locking) */
+		if (have != NULL && is_cluster(it->key) &&
+		    equal_but_ready(want, have))
+			it->state = MIGRATE_UPDATE;
+		else
+			it->state = differs(it, o);
 		if (have == NULL)
 			xasprintf(
 			    &it->diff, "the stored value is invalid (%s)", err);
@@ -214,8 +262,8 @@ migrate_classify(struct migrate_item *it, const char *cur, size_t len,
 }
 
 int
-migrate_compare(struct migrate_plan *p, struct etcd *e, bool force, char *err,
-    size_t errlen)
+migrate_compare(struct migrate_plan *p, struct etcd *e,
+    const struct migrate_opts *o, char *err, size_t errlen)
 {
 	struct etcd_op ops[MIGRATE_TXN_OPS];
 	const struct etcd_kv *kv;
@@ -253,7 +301,7 @@ migrate_compare(struct migrate_plan *p, struct etcd *e, bool force, char *err,
 			migrate_classify(&p->items[i + k],
 			    kv != NULL ? kv->value : NULL,
 			    kv != NULL ? kv->value_len : 0,
-			    kv != NULL ? kv->mod_revision : 0, force);
+			    kv != NULL ? kv->mod_revision : 0, o);
 		}
 		etcd_result_clean(&res);
 	}
@@ -400,18 +448,92 @@ write_batch(struct migrate_plan *p, struct etcd *e, const size_t *idx,
 	return 0;
 }
 
+static struct migrate_item *
+cluster_item(struct migrate_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nitems; i++)
+		if (is_cluster(p->items[i].key))
+			return &p->items[i];
+	return NULL;
+}
+
+/* the ClusterInformation as stored, with datastoreReady as given */
+static char *
+cluster_value(const struct migrate_item *it, bool ready)
+{
+	char *s = stored_value(it);
+	json_t *j, *spec;
+
+	if ((j = json_loads(s, 0, NULL)) == NULL)
+		fatalx("%s: %s does not parse", __func__, it->key);
+	free(s);
+	if ((spec = json_object_get(j, "spec")) == NULL) {
+		spec = json_object();
+		json_object_set_new(j, "spec", spec);
+	}
+	json_object_set_new(spec, "datastoreReady", json_boolean(ready));
+	if ((s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
+		fatalx("%s: json_dumps", __func__);
+	json_decref(j);
+	return s;
+}
+
+/*
+ * The ClusterInformation with datastoreReady as given, guarded by the
+ * mod_revision it was read (or last put) at; what was put becomes current,
+ * so a second put keeps the uid and creationTimestamp of the first.
+ */
+static int
+put_cluster(struct migrate_item *it, struct etcd *e, bool ready, int64_t *rev,
+    char *err, size_t errlen)
+{
+	char *v = cluster_value(it, ready);
+	struct etcd_result res;
+	int rc;
+
+	rc = etcd_cas_put(e, it->key, v, strlen(v), it->mod_revision, 0, &res);
+	if (rc == -1)
+		snprintf(err, errlen, "writing etcd v3: %s", etcd_error(e));
+	else if (rc == 1)
+		snprintf(err, errlen,
+		    "etcd v3 at %s: another writer changed %s while "
+		    "migrating; it was not written (run again)",
+		    etcd_endpoint(e), it->key);
+	else {
+		*rev = it->mod_revision = res.revision;
+		free(it->current);
+		it->current = v;
+		v = NULL;
+	}
+	if (rc != -1)
+		etcd_result_clean(&res);
+	free(v);
+	return rc == 0 ? 0 : -1;
+}
+
 int
 migrate_write(struct migrate_plan *p, struct etcd *e, char *err, size_t errlen)
 {
 	size_t idx[MIGRATE_TXN_OPS], i = 0, n, k, bytes, len;
 	char *vals[MIGRATE_TXN_OPS], *v;
+	struct migrate_item *ci = cluster_item(p);
 	int rc = 0;
 
+	/* v3 clients see datastoreReady false until migrate_ready() */
+	for (k = 0; ci != NULL && k < p->nitems; k++)
+		if (&p->items[k] != ci && to_write(&p->items[k])) {
+			if (put_cluster(ci, e, false, &p->lock.hold_rev, err,
+			        errlen) == -1)
+				return -1;
+			break;
+		}
 	while (rc == 0) {
 		n = 0;
 		bytes = 0;
 		for (; i < p->nitems && n < MIGRATE_TXN_OPS; i++) {
-			if (!to_write(&p->items[i]))
+			if (!to_write(&p->items[i]) || &p->items[i] == ci)
 				continue;
 			v = stored_value(&p->items[i]);
 			len = strlen(v) + strlen(p->items[i].key);
@@ -433,6 +555,20 @@ migrate_write(struct migrate_plan *p, struct etcd *e, char *err, size_t errlen)
 	return rc;
 }
 
+int
+migrate_ready(struct migrate_plan *p, struct etcd *e, char *err, size_t errlen)
+{
+	struct migrate_item *ci = cluster_item(p);
+
+	if (ci == NULL || (!to_write(ci) && p->lock.hold_rev == 0))
+		return 0;
+	if (put_cluster(ci, e, true, &p->lock.ready_rev, err, errlen) == -1)
+		return -1;
+	if (to_write(ci))
+		ci->written = true;
+	return 0;
+}
+
 void
 migrate_count(const struct migrate_plan *p, struct migrate_counts *c)
 {
@@ -452,6 +588,9 @@ migrate_count(const struct migrate_plan *p, struct migrate_counts *c)
 			break;
 		case MIGRATE_CONFLICT:
 			c->conflict++;
+			break;
+		case MIGRATE_KEPT:
+			c->kept++;
 			break;
 		case MIGRATE_PENDING:
 			break;
@@ -486,6 +625,8 @@ migrate_state_name(enum migrate_state s, bool written)
 		return "unchanged";
 	case MIGRATE_CONFLICT:
 		return "conflict";
+	case MIGRATE_KEPT:
+		return "kept";
 	case MIGRATE_PENDING:
 		break;
 	}
@@ -509,15 +650,89 @@ plural(size_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
+static void
+print_lock_start(const struct migrate_lock *lk, FILE *f)
+{
+	switch (lk->state) {
+	case MIGRATE_LOCK_TAKEN:
+		fprintf(f,
+		    "%-9s %s: true -> false at etcd v2 index %lld (Calico "
+		    "v2.6's CNI plugin and Felix stop writing)\n",
+		    "locked", MIGRATE_V1_READY, (long long)lk->ready_index);
+		break;
+	case MIGRATE_LOCK_HELD:
+		fprintf(f, "%-9s %s: false already (since index %lld)\n",
+		    "locked", MIGRATE_V1_READY, (long long)lk->ready_index);
+		break;
+	case MIGRATE_LOCK_CREATED:
+		fprintf(f,
+		    "%-9s %s: absent; created false at etcd v2 index %lld\n",
+		    "locked", MIGRATE_V1_READY, (long long)lk->ready_index);
+		break;
+	case MIGRATE_LOCK_NONE:
+		break;
+	}
+}
+
+static void
+print_lock_end(
+    const struct migrate_lock *lk, const struct migrate_opts *o, FILE *f)
+{
+	if (lk->check_index > 0)
+		fprintf(f,
+		    "%-9s etcd v2 unchanged under %s since index %lld (at "
+		    "index %lld)\n",
+		    "checked", MIGRATE_V1_ROOT, (long long)lk->list_index,
+		    (long long)lk->check_index);
+	if (lk->ready_rev > 0)
+		fprintf(f,
+		    "%-9s ClusterInformation default: datastoreReady true at "
+		    "etcd v3 revision %lld\n",
+		    "ready", (long long)lk->ready_rev);
+	else if (lk->hold_rev > 0)
+		fprintf(f,
+		    "%-9s ClusterInformation default: datastoreReady stays "
+		    "false (run again)\n",
+		    "not ready");
+	if (lk->released)
+		fprintf(f, "%-9s %s: %s (nothing was written)\n", "unlocked",
+		    MIGRATE_V1_READY,
+		    lk->state == MIGRATE_LOCK_CREATED ? "deleted again"
+		                                      : "back to true");
+	if (!o->apply)
+		fprintf(f,
+		    "dry run: --apply first sets %s to false (Calico v2.6 "
+		    "stops writing), then holds datastoreReady false in etcd "
+		    "v3 until the last key is written\n",
+		    MIGRATE_V1_READY);
+}
+
+static size_t
+ipam_conflicts(const struct migrate_plan *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->nitems; i++)
+		n += p->items[i].state == MIGRATE_CONFLICT &&
+		    is_ipam(p->items[i].key);
+	return n;
+}
+
 void
 migrate_print(
     const struct migrate_plan *p, const struct migrate_opts *o, FILE *f)
 {
+	const struct migrate_lock *lk = &p->lock;
 	const struct migrate_item *it;
 	const struct migrate_msg *m;
 	struct migrate_counts c;
 	size_t i, todo;
 
+	print_lock_start(lk, f);
+	if (lk->list_index > 0)
+		fprintf(f, "%-9s %s at etcd v2 index %lld (%zu %s)\n", "read",
+		    MIGRATE_V1_ROOT, (long long)lk->list_index, p->nv1,
+		    plural(p->nv1, "key", "keys"));
 	for (i = 0; i < p->nitems; i++) {
 		it = &p->items[i];
 		fprintf(f, "%-9s %s  (%s, from %s)\n",
@@ -525,6 +740,11 @@ migrate_print(
 		    it->what, it->source);
 		if (it->diff != NULL)
 			fprintf(f, "%-9s   differs in %s\n", "", it->diff);
+		if (it->state == MIGRATE_KEPT)
+			fprintf(f,
+			    "%-9s   left alone: IPAM (--force-ipam "
+			    "overwrites it)\n",
+			    "");
 	}
 	for (i = 0; i < p->nmsgs; i++) {
 		m = &p->msgs[i];
@@ -541,19 +761,35 @@ migrate_print(
 	fprintf(f,
 	    "summary: %zu v1 keys; %zu to create, %zu to update, %zu "
 	    "unchanged, %zu %s, %zu %s, %zu %s, %zu skipped\n",
-	    p->nv1, c.create, c.update, c.unchanged, c.conflict,
-	    plural(c.conflict, "conflict", "conflicts"), c.errors,
+	    p->nv1, c.create, c.update, c.unchanged, c.conflict + c.kept,
+	    plural(c.conflict + c.kept, "conflict", "conflicts"), c.errors,
 	    plural(c.errors, "error", "errors"), c.warnings,
 	    plural(c.warnings, "warning", "warnings"), c.skipped);
+	if (c.kept > 0)
+		fprintf(f,
+		    "left alone: %zu IPAM %s other values in etcd v3: --force "
+		    "does not overwrite IPAM data, which v3 may have allocated "
+		    "from since (--force-ipam does, freeing those addresses)\n",
+		    c.kept, plural(c.kept, "key holds", "keys hold"));
+	if (lk->hold_rev > 0)
+		fprintf(f,
+		    "%-9s ClusterInformation default: datastoreReady false at "
+		    "etcd v3 revision %lld while writing\n",
+		    "held", (long long)lk->hold_rev);
 	if (c.errors > 0)
 		fprintf(f, "not written: the v1 data has errors (above)\n");
 	else if (c.conflict > 0)
 		fprintf(f,
 		    "not written: %zu %s other values in etcd v3 (--force "
-		    "overwrites them)\n",
-		    c.conflict, plural(c.conflict, "key holds", "keys hold"));
+		    "overwrites them%s)\n",
+		    c.conflict, plural(c.conflict, "key holds", "keys hold"),
+		    ipam_conflicts(p) > 0 ? " but leaves the IPAM ones alone; "
+		                            "--force-ipam overwrites those"
+		                          : "");
 	else if (todo == 0)
-		fprintf(f, "nothing to write: etcd v3 holds all of it\n");
+		fprintf(f, "%s\n",
+		    c.kept > 0 ? "nothing else to write: etcd v3 holds the rest"
+		               : "nothing to write: etcd v3 holds all of it");
 	else if (!o->apply)
 		fprintf(f, "dry run: nothing written (--apply writes %zu %s)\n",
 		    todo, plural(todo, "key", "keys"));
@@ -563,6 +799,19 @@ migrate_print(
 	else
 		fprintf(f, "written: %zu %s\n", c.written,
 		    plural(c.written, "key", "keys"));
+	print_lock_end(lk, o, f);
+}
+
+/* Locking, 4 to 6: the keys, v2 unchanged, then ready */
+static int
+apply(struct migrate_plan *p, struct etcdv2 *v2, struct etcd *v3, char *err,
+    size_t errlen)
+{
+	if (migrate_write(p, v3, err, errlen) == -1 ||
+	    migrate_check_v1(p, v2, err, errlen) == -1 ||
+	    migrate_ready(p, v3, err, errlen) == -1)
+		return -1;
+	return 0;
 }
 
 int
@@ -573,38 +822,59 @@ migrate_from_etcdv2(struct etcdv2 *v2, struct etcd *v3,
 	struct etcdv2_result lr;
 	struct migrate_plan p;
 	struct migrate_counts c;
+	bool compared = false;
+	char uerr[512] = "";
+	size_t n;
 	int rc = 0;
 
 	if (counts != NULL)
 		memset(counts, 0, sizeof(*counts));
-	if (etcdv2_list(v2, MIGRATE_V1_ROOT, &lr) == -1) {
-		snprintf(err, errlen, "reading etcd v2: %s", etcdv2_error(v2));
+	migrate_plan_init(&p);
+	/* Locking, 1: before the listing, so it holds all v2.6 wrote */
+	if (o->apply && migrate_lock_v1(&p, v2, err, errlen) == -1) {
+		migrate_plan_clean(&p);
 		return -1;
 	}
-	migrate_plan_init(&p);
+	if (etcdv2_list(v2, MIGRATE_V1_ROOT, &lr) == -1) {
+		snprintf(err, errlen, "reading etcd v2: %s", etcdv2_error(v2));
+		rc = -1;
+		goto out;
+	}
+	p.lock.list_index = lr.index;
 	migrate_convert(&p, lr.nodes, lr.nnodes);
 	etcdv2_result_clean(&lr);
 	if (p.nv1 == 0) {
 		snprintf(err, errlen,
 		    "etcd v2 at %s holds no Calico data under %s",
 		    etcdv2_endpoint(v2), MIGRATE_V1_ROOT);
-		migrate_plan_clean(&p);
-		return -1;
+		rc = -1;
+		goto out;
 	}
-	if (migrate_compare(&p, v3, o->force, err, errlen) == -1) {
-		migrate_plan_clean(&p);
-		return -1;
+	if (migrate_compare(&p, v3, o, err, errlen) == -1) {
+		rc = -1;
+		goto out;
 	}
+	compared = true;
 	migrate_count(&p, &c);
 	if (c.errors > 0 || c.conflict > 0)
 		rc = 1;
-	else if (o->apply && migrate_write(&p, v3, err, errlen) == -1)
+	else if (o->apply && apply(&p, v2, v3, err, errlen) == -1)
 		rc = -1;
-	if (o->out != NULL) {
+out:
+	/* nothing written: v2.6 may go on as before this run */
+	migrate_count(&p, &c);
+	if (rc != 0 && c.written == 0 && p.lock.hold_rev == 0 &&
+	    migrate_unlock_v1(&p, v2, uerr, sizeof(uerr)) == -1 && rc == -1) {
+		n = strlen(err);
+		snprintf(err + n, errlen - n, "; then %s", uerr);
+	}
+	if (o->out != NULL && compared) {
 		fprintf(o->out, "from etcd v2 at %s (%s) to etcd v3 at %s%s\n",
 		    etcdv2_endpoint(v2), MIGRATE_V1_ROOT, etcd_endpoint(v3),
 		    o->apply ? "" : " (dry run)");
 		migrate_print(&p, o, o->out);
+		if (rc == 1 && *uerr != '\0')
+			fprintf(o->out, "warning: %s\n", uerr);
 	}
 	if (counts != NULL)
 		migrate_count(&p, counts);

@@ -713,7 +713,12 @@ set_str(char **dst, const struct etcdv2_node *n)
 		*dst = xstrndup(n->value, n->value_len);
 }
 
-/* migrate.go: ClusterGUID, ClusterType, CalicoVersion; Ready */
+/*
+ * migrate.go: ClusterGUID, ClusterType, CalicoVersion.  datastoreReady is
+ * true, what it ends as: the migration sets v1's Ready to false before
+ * reading (migrate.h, Locking), and holds datastoreReady false in v3 only
+ * while writing.  v1's Ready must still be a boolean.
+ */
 static void
 conv_cluster(struct conv *c)
 {
@@ -728,20 +733,17 @@ conv_cluster(struct conv *c)
 	set_str(&r.clusterinfo.cluster_guid, c->guid);
 	set_str(&r.clusterinfo.cluster_type, c->ctype);
 	set_str(&r.clusterinfo.calico_version, c->cversion);
-	if (c->ready != NULL) {
-		if (c->ready->value_len == 4 &&
-		    memcmp(c->ready->value, "true", 4) == 0)
-			r.clusterinfo.datastore_ready = MODEL_TRUE;
-		else if (c->ready->value_len == 5 &&
-		    memcmp(c->ready->value, "false", 5) == 0)
-			r.clusterinfo.datastore_ready = MODEL_FALSE;
-		else {
-			migrate_v1_msg(c, MIGRATE_ERROR, c->ready->key,
-			    "expected true or false, got %s",
-			    vrepr(c->ready, rr, sizeof(rr)));
-			resource_clean(&r);
-			return;
-		}
+	r.clusterinfo.datastore_ready = MODEL_TRUE;
+	if (c->ready != NULL &&
+	    !(c->ready->value_len == 4 &&
+	        memcmp(c->ready->value, "true", 4) == 0) &&
+	    !(c->ready->value_len == 5 &&
+	        memcmp(c->ready->value, "false", 5) == 0)) {
+		migrate_v1_msg(c, MIGRATE_ERROR, c->ready->key,
+		    "expected true or false, got %s",
+		    vrepr(c->ready, rr, sizeof(rr)));
+		resource_clean(&r);
+		return;
 	}
 	migrate_v1_add_resource(c, PHASE_CLUSTER, &r,
 	    c->ready != NULL ? c->ready->key : "/calico/v1/config/");
@@ -1003,9 +1005,12 @@ migrate_convert(
 		migrate_ipam_affinity(&c, c.affs[i]);
 	conv_cluster(&c);
 
-	qsort(p->items, p->nitems, sizeof(*p->items), item_cmp);
+	/* qsort(NULL, 0, ...) is undefined: an empty plan has no array */
+	if (p->nitems > 0)
+		qsort(p->items, p->nitems, sizeof(*p->items), item_cmp);
 	clashes(&c);
-	qsort(p->msgs, p->nmsgs, sizeof(*p->msgs), msg_cmp);
+	if (p->nmsgs > 0)
+		qsort(p->msgs, p->nmsgs, sizeof(*p->msgs), msg_cmp);
 
 	for (i = 0; i < c.nhosts; i++)
 		free(c.hosts[i].name);

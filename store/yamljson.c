@@ -36,13 +36,15 @@ struct yj_frame {
 	size_t pathlen; /* length of this collection's path */
 	size_t parentlen; /* length of the parent's path */
 	size_t size; /* values in this subtree so far */
+	size_t bytes; /* of its strings and keys so far */
 	int height; /* levels of collections in this subtree */
 };
 
 struct yj_anchor {
 	char *name;
 	json_t *v;
-	size_t size;
+	size_t size; /* what an alias of it copies: values */
+	size_t bytes; /* and bytes of strings and keys */
 	int height;
 };
 
@@ -61,7 +63,9 @@ struct yj {
 	int depth;
 	struct yj_anchor *anchors;
 	size_t nanchors;
-	size_t aliased;
+	size_t aliased; /* values aliases copied, in the whole file */
+	size_t aliased_bytes; /* and their bytes */
+	size_t max_bytes; /* the budget for aliased_bytes */
 	char *path;
 	size_t pathlen, pathcap;
 };
@@ -147,8 +151,8 @@ yj_awaiting_key(const struct yj *y)
 }
 
 static int
-yj_anchor_add(
-    struct yj *y, const char *name, json_t *v, size_t size, int h, int line)
+yj_anchor_add(struct yj *y, const char *name, json_t *v, size_t size,
+    size_t bytes, int h, int line)
 {
 	struct yj_anchor *a;
 
@@ -160,6 +164,7 @@ yj_anchor_add(
 	a->name = xstrdup(name);
 	a->v = json_incref(v);
 	a->size = size;
+	a->bytes = bytes;
 	a->height = h;
 	return 0;
 }
@@ -176,12 +181,11 @@ yj_anchors_clear(struct yj *y)
 	free(y->anchors);
 	y->anchors = NULL;
 	y->nanchors = 0;
-	y->aliased = 0;
 }
 
 /* a complete value (owned) goes into its parent, or becomes the root */
 static int
-yj_put(struct yj *y, json_t *v, size_t size, int height, int line)
+yj_put(struct yj *y, json_t *v, size_t size, size_t bytes, int height, int line)
 {
 	struct yj_frame *f;
 
@@ -192,6 +196,7 @@ yj_put(struct yj *y, json_t *v, size_t size, int height, int line)
 	}
 	f = &y->stack[y->depth - 1];
 	f->size += size;
+	f->bytes += bytes;
 	if (height + 1 > f->height)
 		f->height = height + 1;
 	if (json_is_array(f->v)) {
@@ -226,18 +231,20 @@ static int
 yj_scalar(struct yj *y, const yaml_event_t *ev)
 {
 	const char *s = (const char *)ev->data.scalar.value;
+	size_t len = ev->data.scalar.length, bytes;
 	int line = ev->start_mark.line + 1;
 	struct yj_frame *f;
 	json_t *v;
 	int rc;
 
-	if (memchr(s, '\0', ev->data.scalar.length) != NULL)
+	if (memchr(s, '\0', len) != NULL)
 		return yj_err(y, line, "NUL characters are not supported");
 	if (yj_awaiting_key(y)) {
 		f = &y->stack[y->depth - 1];
 		if (json_object_get(f->v, s) != NULL)
 			return yj_err(y, line, "duplicate key \"%s\"", s);
 		f->key = xstrdup(s);
+		f->bytes += len; /* an alias of the mapping copies the key */
 		yj_path_child(y);
 		if (y->pathlen <= YJ_MAX_LINEPATH)
 			json_object_set_new(
@@ -247,22 +254,23 @@ yj_scalar(struct yj *y, const yaml_event_t *ev)
 			return 0;
 		/* an anchored key can be used as a value */
 		v = json_string(s);
-		rc = yj_anchor_add(
-		    y, (const char *)ev->data.scalar.anchor, v, 1, 0, line);
+		rc = yj_anchor_add(y, (const char *)ev->data.scalar.anchor, v,
+		    1, len, 0, line);
 		json_decref(v);
 		return rc;
 	}
 	if ((v = yj_scalar_value(ev)) == NULL)
 		return yj_err(y, line, "invalid scalar");
+	bytes = json_is_string(v) ? len : 0;
 	yj_path_child(y);
 	yj_line(y, line);
 	if (ev->data.scalar.anchor != NULL &&
-	    yj_anchor_add(
-	        y, (const char *)ev->data.scalar.anchor, v, 1, 0, line) == -1) {
+	    yj_anchor_add(y, (const char *)ev->data.scalar.anchor, v, 1, bytes,
+	        0, line) == -1) {
 		json_decref(v);
 		return -1;
 	}
-	return yj_put(y, v, 1, 0, line);
+	return yj_put(y, v, 1, bytes, 0, line);
 }
 
 static int
@@ -285,13 +293,21 @@ yj_alias(struct yj *y, const yaml_event_t *ev)
 	if (y->depth + a->height > YAMLJSON_MAX_DEPTH)
 		return yj_err(y, line, "nested deeper than %d levels",
 		    YAMLJSON_MAX_DEPTH);
+	/* checked before copying: the copy is what must not happen */
 	if (a->size > YAMLJSON_MAX_ALIASED - y->aliased)
 		return yj_err(y, line, "aliases expand to more than %d values",
 		    YAMLJSON_MAX_ALIASED);
+	if (a->bytes > y->max_bytes - y->aliased_bytes)
+		return yj_err(y, line,
+		    "aliases expand to more than %zu bytes (anchor \"%s\" "
+		    "holds %zu)",
+		    y->max_bytes, name, a->bytes);
 	y->aliased += a->size;
+	y->aliased_bytes += a->bytes;
 	yj_path_child(y);
 	yj_line(y, line);
-	return yj_put(y, json_deep_copy(a->v), a->size, a->height, line);
+	return yj_put(
+	    y, json_deep_copy(a->v), a->size, a->bytes, a->height, line);
 }
 
 static int
@@ -329,7 +345,8 @@ yj_end(struct yj *y, int line)
 
 	yj_path_set(y, f.parentlen);
 	if (f.anchor != NULL &&
-	    yj_anchor_add(y, f.anchor, f.v, f.size, f.height, line) == -1) {
+	    yj_anchor_add(y, f.anchor, f.v, f.size, f.bytes, f.height, line) ==
+	        -1) {
 		free(f.anchor);
 		free(f.key);
 		json_decref(f.v);
@@ -337,7 +354,7 @@ yj_end(struct yj *y, int line)
 	}
 	free(f.anchor);
 	free(f.key); /* only set if the parser let a mapping end after a key */
-	return yj_put(y, f.v, f.size, f.height, line);
+	return yj_put(y, f.v, f.size, f.bytes, f.height, line);
 }
 
 static void
@@ -440,6 +457,22 @@ yj_clean(struct yj *y)
 	free(y->path);
 }
 
+/*
+ * What aliases may copy, in bytes: a multiple of the input, since a real
+ * file's anchors (shared labels, say) are a small part of it, but at least
+ * YAMLJSON_MIN_EXPANDED so that a short file may still alias freely, and
+ * never more than YAMLJSON_MAX_EXPANDED however large the file.
+ */
+static size_t
+yj_max_expanded(size_t len)
+{
+	if (len > YAMLJSON_MAX_EXPANDED / YAMLJSON_EXPAND_FACTOR)
+		return YAMLJSON_MAX_EXPANDED;
+	if (len * YAMLJSON_EXPAND_FACTOR < YAMLJSON_MIN_EXPANDED)
+		return YAMLJSON_MIN_EXPANDED;
+	return len * YAMLJSON_EXPAND_FACTOR;
+}
+
 struct yamljson *
 yamljson_parse(
     const char *buf, size_t len, const char *name, char *err, size_t errlen)
@@ -456,6 +489,7 @@ yamljson_parse(
 	y.errlen = errlen;
 	y.out = xcalloc(1, sizeof(*y.out));
 	y.out->name = xstrdup(name);
+	y.max_bytes = yj_max_expanded(len);
 	y.pathcap = 64;
 	y.path = xmalloc(y.pathcap);
 	yj_path_set(&y, 0);

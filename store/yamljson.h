@@ -9,9 +9,14 @@
  * (lower, Capitalised or UPPER case) are booleans; decimal, 0x hex, 0o and
  * leading-zero octal are integers; JSON-style numbers with a fraction or an
  * exponent are reals; everything else, and every quoted or block scalar, is
- * a string.  Mapping keys are always strings.  Anchors and aliases work
- * (aliases copy, within a budget); duplicate keys, non-scalar keys and
- * nesting deeper than YAMLJSON_MAX_DEPTH are errors.
+ * a string.  Mapping keys are always strings.  Anchors and aliases work:
+ * an alias copies its anchor's value, so what aliases copy is budgeted per
+ * file, in values (YAMLJSON_MAX_ALIASED) and in bytes of strings and keys
+ * (YAMLJSON_EXPAND_FACTOR times the input, at least YAMLJSON_MIN_EXPANDED
+ * and at most YAMLJSON_MAX_EXPANDED): a few lines must not become
+ * gigabytes.  Going over either is an error naming the alias's line.
+ * Duplicate keys, non-scalar keys and nesting deeper than
+ * YAMLJSON_MAX_DEPTH are errors.
  *
  * Each document keeps the line of every value, addressed by its field path:
  * "spec.cidr", "spec.ipNetworks[1]", "items[3].metadata.name" (map keys
@@ -26,7 +31,11 @@
 #include <jansson.h>
 
 #define YAMLJSON_MAX_DEPTH 64
-#define YAMLJSON_MAX_ALIASED 100000 /* values copied by aliases, per doc */
+#define YAMLJSON_MAX_ALIASED 100000 /* values copied by aliases, per file */
+/* bytes of strings and keys copied by aliases, per file */
+#define YAMLJSON_EXPAND_FACTOR 8 /* times the input's length */
+#define YAMLJSON_MIN_EXPANDED (1024 * 1024)
+#define YAMLJSON_MAX_EXPANDED (16 * 1024 * 1024)
 
 struct yamljson_doc {
 	json_t *value; /* the document (never null: empty ones are dropped) */

@@ -15,6 +15,7 @@
 
 #include "lib/log.h"
 #include "store/model.h"
+#include "store/store.h"
 #include "store/yamljson.h"
 
 int LLVMFuzzerInitialize(int *, char ***);
@@ -24,6 +25,7 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	log_setlevel(LOG_LVL_ERROR);
+	store_init();
 	return 0;
 }
 

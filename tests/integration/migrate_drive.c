@@ -5,6 +5,7 @@
  * serves both, as separate keyspaces).
  *
  *   migrate_drive -2 V2ENDPOINTS -3 V3ENDPOINTS [--apply] [--force]
+ *       [--force-ipam]
  *
  * Prints the plan on stdout.  Exit status: 0 done, 1 the plan has errors
  * or conflicts (nothing written), 2 etcd failed ("error: MSG" on stderr).
@@ -16,12 +17,13 @@
 #include "store/etcd.h"
 #include "store/etcdv2.h"
 #include "store/migrate.h"
+#include "store/store.h"
 
 static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr,
 	    "usage: migrate_drive -2 V2ENDPOINTS -3 V3ENDPOINTS "
-	    "[--apply] [--force]\n");
+	    "[--apply] [--force] [--force-ipam]\n");
 	exit(2);
 }
 
@@ -31,6 +33,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"apply", no_argument, NULL, 'a'},
 	    {"force", no_argument, NULL, 'f'},
+	    {"force-ipam", no_argument, NULL, 'F'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct etcd_config c2 = {0}, c3 = {0};
@@ -43,6 +46,7 @@ main(int argc, char **argv)
 	char err[1024];
 	int ch, rc;
 
+	store_init();
 	while ((ch = getopt_long(argc, argv, "2:3:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case '2':
@@ -56,6 +60,9 @@ main(int argc, char **argv)
 			break;
 		case 'f':
 			o.force = true;
+			break;
+		case 'F':
+			o.force_ipam = true;
 			break;
 		default:
 			usage();
@@ -80,10 +87,10 @@ main(int argc, char **argv)
 	else
 		fprintf(stderr,
 		    "counts: create=%zu update=%zu unchanged=%zu "
-		    "conflict=%zu written=%zu errors=%zu warnings=%zu "
-		    "skipped=%zu\n",
-		    n.create, n.update, n.unchanged, n.conflict, n.written,
-		    n.errors, n.warnings, n.skipped);
+		    "conflict=%zu kept=%zu written=%zu errors=%zu "
+		    "warnings=%zu skipped=%zu\n",
+		    n.create, n.update, n.unchanged, n.conflict, n.kept,
+		    n.written, n.errors, n.warnings, n.skipped);
 	etcd_free(v3);
 	etcdv2_free(v2);
 	return rc == -1 ? 2 : rc;

@@ -7,16 +7,30 @@
 # mesh off, a global and a node peer, blocks with allocations, affinities,
 # handles, a workload endpoint, Felix keys), then through
 # tests/integration/migrate_drive:
-#  - a dry run writes nothing to v3 and lists every key it would create;
-#  - --apply writes them; the v3 JSON means what the v1 data meant (jq);
+#  - a dry run writes nothing to v3, leaves v2's Ready alone, and lists
+#    every key it would create;
+#  - --apply first sets v2's /calico/v1/Ready from true to false (the
+#    v2.6 CNI plugin and Felix stop), before the index it lists v2 at;
+#    puts ClusterInformation with datastoreReady false before any other
+#    key and true after the last; the v3 JSON means what the v1 data meant
+#    (jq);
 #  - a second --apply finds everything unchanged and writes nothing (etcd's
-#    revision does not move);
+#    revision does not move, nor v2's index);
 #  - a v3 key changed since is a conflict: nothing written, not even a new
-#    key; --force overwrites it, keeping its uid;
-#  - 300 more keys go in three txns (etcd's 128 operations each);
+#    key, and a Ready this run set false is set back to true; --force
+#    overwrites it, keeping its uid;
+#  - --force leaves an IPAM block v3 allocated from since alone (listed as
+#    kept); --force-ipam overwrites it;
+#  - 300 more keys go in three txns (etcd's 128 operations each), between
+#    the two ClusterInformation puts;
+#  - a v2 writer that ignores Ready, racing the migration: a change after
+#    the listing fails the run naming the key, datastoreReady stays false,
+#    and the next run takes it: no v2 allocation is missing from v3;
+#    writes elsewhere in v2 meanwhile do not matter;
+#  - a Ready that is neither true nor false: nothing done;
 #  - a broken v1 value is an error naming its key, and nothing is written;
 #  - podmeshctl get (when built) shows the migrated resources.
-# ~7 s.
+# ~13 s.
 PM_TIMEOUT=60
 . "$(dirname "$0")/lib.sh"
 
@@ -86,6 +100,22 @@ revision() {
 	v3 endpoint status -w json | jq -r '.[0].Status.header.revision'
 }
 
+# v2node KEY: v2's JSON node for KEY ({key, value, modifiedIndex, ...}).
+v2node() {
+	curl -sf "$URL/v2/keys$1" | jq -c .node
+}
+
+# v2index: etcd v2's index now.
+v2index() {
+	curl -sfI "$URL/v2/keys/" | tr -d '\r' |
+	    sed -n 's/^X-Etcd-Index: *//Ip'
+}
+
+# v3rev KEY FIELD: create_revision or mod_revision of a v3 key.
+v3rev() {
+	v3 get "$1" -w json | jq -r ".kvs[0].$2"
+}
+
 NRUN=0
 # migrate [ARGS]: run the driver; $OUT its stdout, $RC its status.
 migrate() {
@@ -101,6 +131,29 @@ migrate() {
 expect() {
 	grep -Eq -- "$3" <<<"$2" || fail "$1: wanted /$3/, got:"$'\n'"$2"
 	ok "$1"
+}
+
+# expect_lines NAME TEXT ERE...: consecutive lines of TEXT match the EREs
+# in turn (expect's grep would take a pattern with newlines as several
+# patterns, any one of which matching).
+expect_lines() {
+	local name=$1 text=$2 i j n re
+	local -a lines
+	shift 2
+	mapfile -t lines <<<"$text"
+	n=${#lines[@]}
+	for ((i = 0; i + $# <= n; i++)); do
+		j=0
+		for re in "$@"; do
+			grep -Eq -- "$re" <<<"${lines[i + j]}" || break
+			j=$((j + 1))
+		done
+		if [ "$j" -eq $# ]; then
+			ok "$name"
+			return
+		fi
+	done
+	fail "$name: wanted lines /$*/, got:"$'\n'"$text"
 }
 
 # jqv3 NAME KEY FILTER: the jq FILTER must be true of v3's KEY.
@@ -190,8 +243,14 @@ NWANT=$(wc -l <<<"$WANT")
 # ---------------------------------------------------------------------------
 step "dry run: the plan, nothing written"
 rev0=$(revision)
+ready0=$(v2node /calico/v1/Ready)
 migrate
 [ "$RC" -eq 0 ] || fail "dry run: status $RC"
+[ "$(v2node /calico/v1/Ready)" = "$ready0" ] ||
+    fail "the dry run touched v2's Ready: $(v2node /calico/v1/Ready)"
+ok "v2's Ready left alone: $ready0"
+expect "says what --apply does to the ready flags" "$OUT" \
+    '^dry run: --apply first sets /calico/v1/Ready to false \(Calico v2.6 stops writing\), then holds datastoreReady false in etcd v3 until the last key is written$'
 got=$(sed -n 's/^create  *\([^ ]*\) .*/\1/p' <<<"$OUT")
 [ "$got" = "$WANT" ] ||
     fail "the plan differs:"$'\n'"$(diff <(echo "$WANT") <(echo "$got"))"
@@ -211,10 +270,47 @@ expect "a dry run" "$OUT" "^dry run: nothing written \\(--apply writes $NWANT ke
 ok "v3 still empty, revision $rev0"
 
 # ---------------------------------------------------------------------------
-step "apply"
+step "apply: v2.6 locked first, v3 ready last"
 migrate --apply
 [ "$RC" -eq 0 ] || fail "apply: status $RC"
 expect "written" "$OUT" "^written: $NWANT keys$"
+# the order of operations: Ready false in v2, then the listing
+expect "v2's Ready set false" "$OUT" \
+    '^locked +/calico/v1/Ready: true -> false at etcd v2 index [0-9]+ '
+lockidx=$(sed -n 's/^locked .* at etcd v2 index \([0-9]*\) .*/\1/p' <<<"$OUT")
+listidx=$(sed -n 's/^read .* at etcd v2 index \([0-9]*\) .*/\1/p' <<<"$OUT")
+[ -n "$listidx" ] || fail "no listing index in the output"
+node=$(v2node /calico/v1/Ready)
+[ "$(jq -r .value <<<"$node")" = false ] || fail "v2's Ready: $node"
+[ "$(jq -r .modifiedIndex <<<"$node")" = "$lockidx" ] ||
+    fail "v2's Ready $node, not set at index $lockidx"
+[ "$lockidx" -le "$listidx" ] ||
+    fail "Ready set false at index $lockidx, after the listing at $listidx"
+ok "v2's Ready false at index $lockidx, listed at $listidx"
+expect "v2 checked unchanged since the listing" "$OUT" \
+    "^checked +etcd v2 unchanged under /calico since index $listidx "
+# in v3: ClusterInformation put (not ready) before every other key, and
+# put (ready) after every other key
+ci=$R/clusterinformations/default
+cic=$(v3rev "$ci" create_revision)
+cim=$(v3rev "$ci" mod_revision)
+while read -r k; do
+	[ "$k" = "$ci" ] && continue
+	c=$(v3rev "$k" create_revision)
+	[ "$cic" -lt "$c" ] && [ "$c" -lt "$cim" ] ||
+	    fail "$k written at $c, not between $cic and $cim"
+done <<<"$WANT"
+ok "every other key written between revisions $cic and $cim"
+v3 get "$ci" --rev "$cic" --print-value-only |
+    jq -e '.spec.datastoreReady == false' >/dev/null ||
+    fail "ClusterInformation not held at datastoreReady false at $cic"
+[ "$(v3 get "$ci" --rev "$cic" --print-value-only | jq -r .metadata.uid)" = \
+    "$(v3get "$ci" | jq -r .metadata.uid)" ] || fail "the uid changed"
+ok "held false at revision $cic, same uid"
+expect "held, said so" "$OUT" \
+    "^held +ClusterInformation default: datastoreReady false at etcd v3 revision $cic "
+expect "ready, said so" "$OUT" \
+    "^ready +ClusterInformation default: datastoreReady true at etcd v3 revision $cim$"
 expect "created, not create" "$OUT" "^created +$R/nodes/node1 "
 got=$(v3keys | sort)
 [ "$got" = "$(sort <<<"$WANT")" ] ||
@@ -272,15 +368,20 @@ jqv3 "WorkloadEndpoint" "$R/workloadendpoints/default/node1-k8s-nginx--1-eth0" \
 jqv3 "ClusterInformation" "$R/clusterinformations/default" \
     '.spec == {"clusterType":"k8s,bgp","calicoVersion":"v2.6.6",
      "datastoreReady":true}'
-[ -n "$(curl -sf "$URL/v2/keys/calico/v1/Ready")" ] || fail "v2 lost Ready"
-ok "v2 left as it was"
+[ "$(v2node /calico/v1/Ready | jq -r .value)" = false ] ||
+    fail "v2's Ready is not false"
+ok "v2's Ready stays false: v3 is the datastore now"
 
 # ---------------------------------------------------------------------------
 step "again: everything unchanged, nothing written"
 rev1=$(revision)
+idx1=$(v2index)
 uid1=$(v3get "$R/nodes/node1" | jq -r .metadata.uid)
 migrate --apply
 [ "$RC" -eq 0 ] || fail "second apply: status $RC"
+expect "Ready was false: left so" "$OUT" \
+    "^locked +/calico/v1/Ready: false already \\(since index $lockidx\\)$"
+[ "$(v2index)" = "$idx1" ] || fail "the second run wrote to v2"
 expect "every key unchanged" "$OUT" \
     "^summary: [0-9]+ v1 keys; 0 to create, 0 to update, $NWANT unchanged, 0 conflicts, 0 errors"
 expect "nothing to write" "$OUT" '^nothing to write: etcd v3 holds all of it$'
@@ -301,8 +402,9 @@ v2set /calico/bgp/v1/host/node2/peer_v4/192.0.2.201 \
 rev2=$(revision)
 migrate --apply
 [ "$RC" -eq 1 ] || fail "apply over a conflict: status $RC"
-expect "the conflict, what differs" "$OUT" \
-    "^conflict +$peer  \\(BGPPeer 192-0-2-100, from /calico/bgp/v1/global/peer_v4/192.0.2.100\\)"$'\n'" +differs in spec.asNumber$"
+expect_lines "the conflict, what differs" "$OUT" \
+    "^conflict +$peer  \\(BGPPeer 192-0-2-100, from /calico/bgp/v1/global/peer_v4/192.0.2.100\\)$" \
+    "^ +differs in spec.asNumber$"
 expect "the new peer would be created" "$OUT" \
     "^create +$R/bgppeers/node2.192-0-2-201 "
 expect "refused" "$OUT" \
@@ -311,6 +413,17 @@ expect "refused" "$OUT" \
 [ -z "$(v3get "$R/bgppeers/node2.192-0-2-201")" ] ||
     fail "the new peer was written beside a conflict"
 ok "nothing written, not even the new peer"
+# a run that locked v2.6 itself and then writes nothing unlocks it
+v2set /calico/v1/Ready true
+migrate --apply
+[ "$RC" -eq 1 ] || fail "apply over a conflict, Ready true: status $RC"
+expect "locked" "$OUT" '^locked +/calico/v1/Ready: true -> false '
+expect "then unlocked" "$OUT" \
+    '^unlocked +/calico/v1/Ready: back to true \(nothing was written\)$'
+[ "$(v2node /calico/v1/Ready | jq -r .value)" = true ] ||
+    fail "Ready not set back: $(v2node /calico/v1/Ready)"
+[ "$(revision)" = "$rev2" ] || fail "a refused apply wrote something"
+ok "Ready true again, v3 untouched"
 
 migrate --apply --force
 [ "$RC" -eq 0 ] || fail "apply --force: status $RC"
@@ -321,8 +434,37 @@ jqv3 "the peer as v1 has it, its uid kept" "$peer" \
     ".spec.asNumber == 64513 and .metadata.uid == \"$uidp\""
 jqv3 "the new node peer" "$R/bgppeers/node2.192-0-2-201" \
     '.spec.node == "node2" and .spec.asNumber == 64515'
+jqv3 "and ready" "$ci" '.spec.datastoreReady == true'
 migrate --apply
 expect "and then unchanged" "$OUT" '^nothing to write: '
+
+# ---------------------------------------------------------------------------
+step "--force leaves IPAM alone; --force-ipam overwrites it"
+# since the migration, v3 allocated 198.18.0.2 in node1's block, and the
+# peer changed again
+blk=/calico/ipam/v2/assignment/ipv4/block/198.18.0.0-26
+blk3=$(v3get "$blk" | jq -c '.allocations[2] = 1 | .unallocated -= [2] |
+    .attributes += [{"handle_id":"k8s-pod-network.beef","secondary":null}]')
+v3 put "$blk" "$blk3" >/dev/null
+v3 put "$peer" "$(v3get "$peer" | jq -c '.spec.asNumber = 65001')" >/dev/null
+migrate --apply --force
+[ "$RC" -eq 0 ] || fail "apply --force over an IPAM conflict: status $RC"
+expect_lines "the block listed as kept, what differs, why" "$OUT" \
+    "^kept +$blk  \\(IPAM block 198.18.0.0/26, from $blk\\)$" \
+    "^ +differs in allocations, unallocated, attributes$" \
+    "^ +left alone: IPAM \\(--force-ipam overwrites it\\)$"
+expect "counted" "$OUT" \
+    '^left alone: 1 IPAM key holds other values in etcd v3: --force does not overwrite IPAM data'
+expect "the peer overwritten" "$OUT" "^updated +$peer "
+expect "1 written" "$OUT" '^written: 1 key$'
+[ "$(v3get "$blk" | jq -c .)" = "$(jq -c . <<<"$blk3")" ] ||
+    fail "--force overwrote the block v3 allocated from"
+ok "v3's allocation of 198.18.0.2 is still there"
+jqv3 "the peer as v1 has it" "$peer" '.spec.asNumber == 64513'
+migrate --apply --force-ipam
+[ "$RC" -eq 0 ] || fail "apply --force-ipam: status $RC"
+expect "overwritten" "$OUT" "^updated +$blk "
+jqv3 "the block as v2 has it" "$blk" ". == $BLOCK0"
 
 # ---------------------------------------------------------------------------
 step "300 new keys: txns of at most 128"
@@ -341,15 +483,104 @@ rev4=$(revision)
 migrate --apply
 [ "$RC" -eq 0 ] || fail "apply of 300 keys: status $RC"
 expect "300 written" "$OUT" '^written: 300 keys$'
-[ "$(revision)" -eq $((rev4 + 3)) ] ||
-    fail "300 keys took $(($(revision) - rev4)) txns, not 3 (128+128+44)"
-ok "in 3 txns"
+[ "$(revision)" -eq $((rev4 + 5)) ] ||
+    fail "300 keys took $(($(revision) - rev4)) txns, not 5 (hold, 128+128+44, ready)"
+ok "in 3 txns, between the ClusterInformation's two"
 [ "$(v3 get --prefix /calico/ipam/v2/handle/ --keys-only | grep -c .)" \
     -eq 301 ] || fail "not 301 handles in v3"
 ok "301 handles in v3"
 migrate --apply
 expect "then unchanged, read in txns of 128 too" "$OUT" \
     '^summary: [0-9]+ v1 keys; 0 to create, 0 to update, 317 unchanged, '
+
+# ---------------------------------------------------------------------------
+step "a v2 writer that ignores Ready, racing the migration"
+# a v2.6 component that read Ready just before it went false writes on:
+# 2000 more handles, one connection, as fast as etcd takes them
+for i in $(seq 1 2000); do
+	[ "$i" -gt 1 ] && echo next
+	printf 'url = "%s/v2/keys/calico/ipam/v2/handle/k8s-pod-network.r%04d"\n' \
+	    "$URL" "$i"
+	echo 'request = "PUT"'
+	echo 'data-urlencode = "value={\"block\":{\"198.18.0.0/26\":1}}"'
+done >"$PM_TMP/race.curl"
+curl -s -K "$PM_TMP/race.curl" >/dev/null &
+PM_PID["writer"]=$!
+wait_until 5 curl -sf "$URL/v2/keys/calico/ipam/v2/handle/k8s-pod-network.r0001" ||
+    fail "the racing writer did not start"
+migrate --apply
+RACE_RC=$RC
+RACE_OUT=$OUT
+RACE_ERR=$(cat "$PM_TMP/run$NRUN.err")
+kill "${PM_PID[writer]}" 2>/dev/null
+wait "${PM_PID[writer]}" 2>/dev/null
+unset 'PM_PID[writer]'
+listidx=$(sed -n 's/^read .* at etcd v2 index \([0-9]*\) .*/\1/p' <<<"$RACE_OUT")
+[ -n "$listidx" ] || fail "no listing index:"$'\n'"$RACE_OUT"
+# v2 keys under /calico changed after the listing, up to the check
+changed() {
+	curl -sf "$URL/v2/keys/calico?recursive=true" |
+	    jq --argjson a "$1" --argjson b "$2" '[.. | objects |
+	    select(has("modifiedIndex") and (.dir | not) and
+	    .modifiedIndex > $a and .modifiedIndex <= $b)] | length'
+}
+if [ "$RACE_RC" -eq 0 ]; then
+	# possible if no write fell between the listing and the check
+	chk=$(sed -n 's/^checked .* (at index \([0-9]*\))$/\1/p' <<<"$RACE_OUT")
+	[ -n "$chk" ] || fail "succeeded without checking v2"
+	[ "$(changed "$listidx" "$chk")" -eq 0 ] ||
+	    fail "succeeded though v2 changed between $listidx and $chk"
+	ok "no write fell between the listing ($listidx) and the check ($chk)"
+else
+	[ "$RACE_RC" -eq 2 ] || fail "racing apply: status $RACE_RC"
+	expect "the change named" "$RACE_ERR" \
+	    "^error: etcd v2 changed after it was read at index $listidx: /calico/ipam/v2/handle/k8s-pod-network\\.r[0-9]{4} at index [0-9]+ .*run again$"
+	expect "not ready" "$RACE_OUT" \
+	    '^not ready ClusterInformation default: datastoreReady stays false \(run again\)$'
+	jqv3 "v3 not ready" "$ci" '.spec.datastoreReady == false'
+	ok "the race was caught"
+fi
+migrate --apply
+[ "$RC" -eq 0 ] || fail "apply after the race: status $RC"
+jqv3 "v3 ready" "$ci" '.spec.datastoreReady == true'
+n2=$(curl -sf "$URL/v2/keys/calico/ipam/v2/handle/" | jq '.node.nodes | length')
+n3=$(v3 get --prefix /calico/ipam/v2/handle/ --keys-only | grep -c .)
+[ "$n2" -eq "$n3" ] || fail "$n2 handles in v2, $n3 in v3"
+ok "all $n2 handles of v2 in v3"
+
+# writes elsewhere in etcd v2 during the migration are none of its business
+sed 's|/v2/keys/calico/ipam/v2/handle/|/v2/keys/elsewhere/|' \
+    "$PM_TMP/race.curl" >"$PM_TMP/elsewhere.curl"
+curl -s -K "$PM_TMP/elsewhere.curl" >/dev/null &
+PM_PID["writer"]=$!
+wait_until 5 curl -sf "$URL/v2/keys/elsewhere/k8s-pod-network.r0001" ||
+    fail "the other writer did not start"
+v2set /calico/ipam/v2/handle/k8s-pod-network.e1 \
+    '{"block":{"198.18.0.0/26":1}}' # something to write
+migrate --apply
+kill "${PM_PID[writer]}" 2>/dev/null
+wait "${PM_PID[writer]}" 2>/dev/null
+unset 'PM_PID[writer]'
+[ "$RC" -eq 0 ] || fail "apply beside writes outside /calico: status $RC"
+listidx=$(sed -n 's/^read .* at etcd v2 index \([0-9]*\) .*/\1/p' <<<"$OUT")
+chk=$(sed -n 's/^checked .* (at index \([0-9]*\))$/\1/p' <<<"$OUT")
+[ -n "$chk" ] || fail "not checked:"$'\n'"$OUT"
+ok "v2 checked: listed at $listidx, unchanged under /calico to $chk"
+expect "the new handle written" "$OUT" '^written: 1 key$'
+jqv3 "and ready" "$ci" '.spec.datastoreReady == true'
+
+# ---------------------------------------------------------------------------
+step "Ready neither true nor false: nothing done"
+v2set /calico/v1/Ready maybe
+rev5=$(revision)
+migrate --apply
+[ "$RC" -eq 2 ] || fail "apply with Ready maybe: status $RC"
+expect "said so" "$(cat "$PM_TMP/run$NRUN.err")" \
+    '^error: etcd v2 at .*: /calico/v1/Ready holds "maybe", neither true nor false; nothing done$'
+[ "$(revision)" = "$rev5" ] || fail "v3 written"
+[ "$(v2node /calico/v1/Ready | jq -r .value)" = maybe ] || fail "Ready changed"
+ok "v2 and v3 untouched"
+v2set /calico/v1/Ready false
 
 # ---------------------------------------------------------------------------
 step "a broken v1 value: an error naming the key, nothing written"
@@ -377,6 +608,13 @@ migrate
 [ "$RC" -eq 2 ] || fail "no v2 data: status $RC"
 expect "said so" "$(cat "$PM_TMP/run$NRUN.err")" \
     "^error: etcd v2 at $URL holds no Calico data under /calico$"
+migrate --apply
+[ "$RC" -eq 2 ] || fail "no v2 data, --apply: status $RC"
+expect "said so" "$(cat "$PM_TMP/run$NRUN.err")" \
+    "^error: etcd v2 at $URL holds no Calico data under /calico$"
+! curl -sf "$URL/v2/keys/calico" >/dev/null ||
+    fail "--apply created /calico in an empty v2: $(v2node /calico)"
+ok "--apply did not lock what is not there"
 
 # ---------------------------------------------------------------------------
 step "podmeshctl get shows the migrated resources"

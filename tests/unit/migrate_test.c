@@ -20,6 +20,7 @@
 #include "store/etcdv2.h"
 #include "store/migrate.h"
 #include "store/model.h"
+#include "store/store.h"
 
 #define R MODEL_RESOURCE_PREFIX
 #define MAXKV 12
@@ -452,11 +453,13 @@ static const struct conv_case conv_cases[] = {
         "\"k8s,bgp\",\"calicoVersion\":\"v2.6.6\",\"datastoreReady\":"
         "true}}",
         MIGRATE_SKIPPED, "/calico/v1/config/", "Felix configuration"},
-    {"cluster: not ready", {{"/calico/v1/Ready", "false"}},
+    /* Ready is false once the migration has locked v2.6 (migrate.h,
+     * Locking): v3 ends ready all the same */
+    {"cluster: v1 not ready, v3 ready", {{"/calico/v1/Ready", "false"}},
         R "clusterinformations/default",
         "{\"kind\":\"ClusterInformation\",\"apiVersion\":"
         "\"projectcalico.org/v3\",\"metadata\":{\"name\":\"default\"},"
-        "\"spec\":{\"datastoreReady\":false}}",
+        "\"spec\":{\"datastoreReady\":true}}",
         NOMSG},
     {"cluster: Ready neither true nor false", {{"/calico/v1/Ready", "yes"}},
         R "clusterinformations/default", NULL, MIGRATE_ERROR,
@@ -885,6 +888,7 @@ test_classify(void **state)
 	    {AFF "node1/ipv4/block/198.18.0.0-26", "{}"},
 	    {NULL, NULL},
 	};
+	const struct migrate_opts force = {.force = true};
 	struct migrate_plan p;
 	struct migrate_item *res, *aff;
 	const char *s;
@@ -896,7 +900,7 @@ test_classify(void **state)
 	aff = &p.items[1];
 	assert_string_equal(res->key, V3DEFAULT);
 
-	migrate_classify(res, NULL, 0, 0, false);
+	migrate_classify(res, NULL, 0, 0, NULL);
 	assert_int_equal(res->state, MIGRATE_CREATE);
 	assert_null(res->current);
 
@@ -906,7 +910,7 @@ test_classify(void **state)
 	    "\"uid\":\"5b5b4c1c-0000-4000-8000-000000000001\","
 	    "\"creationTimestamp\":\"2018-01-01T00:00:00Z\","
 	    "\"resourceVersion\":\"12\"},\"spec\":{\"asNumber\":64512}}";
-	migrate_classify(res, s, strlen(s), 12, false);
+	migrate_classify(res, s, strlen(s), 12, NULL);
 	assert_int_equal(res->state, MIGRATE_UNCHANGED);
 	assert_int_equal(res->mod_revision, 12);
 	assert_string_equal(res->current, s);
@@ -915,15 +919,15 @@ test_classify(void **state)
 	s = "{\"apiVersion\":\"projectcalico.org/v3\",\"kind\":"
 	    "\"BGPConfiguration\",\"metadata\":{\"name\":\"default\"},"
 	    "\"spec\":{\"asNumber\":64999,\"logSeverityScreen\":\"Info\"}}";
-	migrate_classify(res, s, strlen(s), 13, false);
+	migrate_classify(res, s, strlen(s), 13, NULL);
 	assert_int_equal(res->state, MIGRATE_CONFLICT);
 	assert_string_equal(res->diff, "spec.logSeverityScreen, spec.asNumber");
-	migrate_classify(res, s, strlen(s), 13, true);
+	migrate_classify(res, s, strlen(s), 13, &force);
 	assert_int_equal(res->state, MIGRATE_UPDATE);
 	assert_int_equal(res->mod_revision, 13);
 
 	s = "{\"kind\":\"BGPConfiguration\"}";
-	migrate_classify(res, s, strlen(s), 14, false);
+	migrate_classify(res, s, strlen(s), 14, NULL);
 	assert_int_equal(res->state, MIGRATE_CONFLICT);
 	assert_non_null(strstr(res->diff, "the stored value is invalid ("));
 
@@ -932,10 +936,10 @@ test_classify(void **state)
 	same_json(
 	    "pending", "{\"state\":\"pending\",\"deleted\":false}", aff->value);
 	s = "{\"state\":\"pending\"}";
-	migrate_classify(aff, s, strlen(s), 20, false);
+	migrate_classify(aff, s, strlen(s), 20, NULL);
 	assert_int_equal(aff->state, MIGRATE_UNCHANGED);
 	s = "{\"state\":\"confirmed\",\"deleted\":false}";
-	migrate_classify(aff, s, strlen(s), 21, false);
+	migrate_classify(aff, s, strlen(s), 21, NULL);
 	assert_int_equal(aff->state, MIGRATE_CONFLICT);
 	assert_string_equal(aff->diff, "state");
 	assert_string_equal(
@@ -962,7 +966,7 @@ test_print(void **state)
 
 	(void)state;
 	convert(&p, in);
-	migrate_classify(&p.items[0], NULL, 0, 0, false);
+	migrate_classify(&p.items[0], NULL, 0, 0, NULL);
 	f = open_memstream(&buf, &len);
 	assert_non_null(f);
 	migrate_print(&p, &o, f);
@@ -976,8 +980,262 @@ test_print(void **state)
 	    "migrated (podmesh keeps no FelixConfiguration)\n"
 	    "summary: 3 v1 keys; 1 to create, 0 to update, 0 unchanged, 0 "
 	    "conflicts, 1 error, 0 warnings, 1 skipped\n"
-	    "not written: the v1 data has errors (above)\n");
+	    "not written: the v1 data has errors (above)\n"
+	    "dry run: --apply first sets /calico/v1/Ready to false (Calico "
+	    "v2.6 stops writing), then holds datastoreReady false in etcd v3 "
+	    "until the last key is written\n");
 	free(buf);
+	migrate_plan_clean(&p);
+}
+
+static char *
+print(const struct migrate_plan *p, const struct migrate_opts *o)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	migrate_print(p, o, f);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * force never overwrites IPAM: a block v3 allocated from since v2 was
+ * read would lose those allocations.  It is left alone (KEPT), listed and
+ * counted; only force_ipam overwrites it, and force_ipam alone does not
+ * overwrite resources.
+ */
+static void
+test_force_ipam(void **state)
+{
+	char *blk = block26("198.18.0.0/26", "host:node1", 1);
+	char *blk3 = block26("198.18.0.0/26", "host:node1", 3);
+	const struct kv in[] = {
+	    {GLOBAL "as_num", "64512"},
+	    {BLK "198.18.0.0-26", blk},
+	    {"/calico/ipam/v2/handle/k8s-pod-network.c0",
+	        "{\"block\":{\"198.18.0.0/26\":1}}"},
+	    {"/calico/ipam/v2/config",
+	        "{\"strict_affinity\":false,\"auto_allocate_blocks\":true}"},
+	    {NULL, NULL},
+	};
+	/* what v3 holds: another AS; 3 addresses allocated in the block, the
+	 * handle's count grown; the IPAM config as v2 has it */
+	const char *cur[] = {
+	    "{\"apiVersion\":\"projectcalico.org/v3\",\"kind\":"
+	    "\"BGPConfiguration\",\"metadata\":{\"name\":\"default\"},"
+	    "\"spec\":{\"asNumber\":64999}}",
+	    "{\"strict_affinity\":false,\"auto_allocate_blocks\":true}",
+	    blk3,
+	    "{\"block\":{\"198.18.0.0/26\":3}}",
+	};
+	static const struct {
+		struct migrate_opts o;
+		enum migrate_state res, ipam;
+	} cases[] = {
+	    {{.apply = true}, MIGRATE_CONFLICT, MIGRATE_CONFLICT},
+	    {{.apply = true, .force = true}, MIGRATE_UPDATE, MIGRATE_KEPT},
+	    {{.apply = true, .force_ipam = true}, MIGRATE_CONFLICT,
+	        MIGRATE_UPDATE},
+	    {{.apply = true, .force = true, .force_ipam = true}, MIGRATE_UPDATE,
+	        MIGRATE_UPDATE},
+	};
+	struct migrate_counts c;
+	struct migrate_plan p;
+	size_t i, k;
+	char *out;
+
+	(void)state;
+	convert(&p, in);
+	assert_int_equal(p.nitems, 4);
+	assert_string_equal(p.items[0].key, V3DEFAULT);
+	assert_string_equal(p.items[1].key, "/calico/ipam/v2/config");
+	assert_string_equal(p.items[2].key, BLK "198.18.0.0-26");
+	assert_string_equal(
+	    p.items[3].key, "/calico/ipam/v2/handle/k8s-pod-network.c0");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (k = 0; k < p.nitems; k++)
+			migrate_classify(&p.items[k], cur[k], strlen(cur[k]),
+			    10 + k, &cases[i].o);
+		assert_int_equal(p.items[0].state, cases[i].res);
+		assert_int_equal(p.items[1].state, MIGRATE_UNCHANGED);
+		assert_int_equal(p.items[2].state, cases[i].ipam);
+		assert_int_equal(p.items[3].state, cases[i].ipam);
+		assert_string_equal(
+		    p.items[2].diff, "allocations, unallocated, attributes");
+		assert_string_equal(p.items[3].diff, "block.198.18.0.0/26");
+		migrate_count(&p, &c);
+		assert_int_equal(c.kept, cases[i].ipam == MIGRATE_KEPT ? 2 : 0);
+	}
+
+	/* force: the resource updated, the IPAM keys listed as left alone */
+	for (k = 0; k < p.nitems; k++)
+		migrate_classify(
+		    &p.items[k], cur[k], strlen(cur[k]), 10 + k, &cases[1].o);
+	migrate_count(&p, &c);
+	assert_int_equal(c.update, 1);
+	assert_int_equal(c.conflict, 0);
+	assert_int_equal(c.kept, 2);
+	out = print(&p, &cases[1].o);
+	assert_string_equal(out,
+	    "update    " V3DEFAULT "  (BGPConfiguration default, from "
+	    "/calico/bgp/v1/global/)\n"
+	    "            differs in spec.asNumber\n"
+	    "unchanged /calico/ipam/v2/config  (IPAM config, from "
+	    "/calico/ipam/v2/config)\n"
+	    "kept      " BLK
+	    "198.18.0.0-26  (IPAM block 198.18.0.0/26, from " BLK
+	    "198.18.0.0-26)\n"
+	    "            differs in allocations, unallocated, attributes\n"
+	    "            left alone: IPAM (--force-ipam overwrites it)\n"
+	    "kept      /calico/ipam/v2/handle/k8s-pod-network.c0  (IPAM handle "
+	    "k8s-pod-network.c0, from "
+	    "/calico/ipam/v2/handle/k8s-pod-network.c0)\n"
+	    "            differs in block.198.18.0.0/26\n"
+	    "            left alone: IPAM (--force-ipam overwrites it)\n"
+	    "summary: 4 v1 keys; 0 to create, 1 to update, 1 unchanged, 2 "
+	    "conflicts, 0 errors, 0 warnings, 0 skipped\n"
+	    "left alone: 2 IPAM keys hold other values in etcd v3: --force "
+	    "does not overwrite IPAM data, which v3 may have allocated from "
+	    "since (--force-ipam does, freeing those addresses)\n"
+	    "written: 0 of 1 keys, then stopped\n");
+	free(out);
+
+	/* no force: a conflict, and the way out for IPAM named */
+	for (k = 0; k < p.nitems; k++)
+		migrate_classify(
+		    &p.items[k], cur[k], strlen(cur[k]), 10 + k, &cases[0].o);
+	out = print(&p, &cases[0].o);
+	assert_non_null(strstr(out,
+	    "\nnot written: 3 keys hold other values in etcd v3 (--force "
+	    "overwrites them but leaves the IPAM ones alone; --force-ipam "
+	    "overwrites those)\n"));
+	free(out);
+	migrate_plan_clean(&p);
+	free(blk);
+	free(blk3);
+}
+
+/*
+ * The ClusterInformation is migrated ready, and a v3 one that differs
+ * only in datastoreReady (a run that stopped after holding it false) is
+ * the migration's to update, force or not.
+ */
+static void
+test_cluster_ready(void **state)
+{
+	const struct kv in[] = {
+	    {"/calico/v1/Ready", "false"},
+	    {"/calico/v1/config/ClusterType", "k8s,bgp"},
+	    {NULL, NULL},
+	};
+	const char *held =
+	    "{\"apiVersion\":\"projectcalico.org/v3\",\"kind\":"
+	    "\"ClusterInformation\",\"metadata\":{\"name\":\"default\","
+	    "\"uid\":\"5b5b4c1c-0000-4000-8000-000000000002\"},\"spec\":"
+	    "{\"clusterType\":\"k8s,bgp\",\"datastoreReady\":false}}";
+	const char *other =
+	    "{\"apiVersion\":\"projectcalico.org/v3\",\"kind\":"
+	    "\"ClusterInformation\",\"metadata\":{\"name\":\"default\"},"
+	    "\"spec\":{\"clusterType\":\"kdd\",\"datastoreReady\":false}}";
+	const char *done =
+	    "{\"apiVersion\":\"projectcalico.org/v3\",\"kind\":"
+	    "\"ClusterInformation\",\"metadata\":{\"name\":\"default\"},"
+	    "\"spec\":{\"clusterType\":\"k8s,bgp\",\"datastoreReady\":"
+	    "true}}";
+	struct migrate_plan p;
+	struct migrate_item *ci;
+
+	(void)state;
+	convert(&p, in);
+	assert_int_equal(p.nitems, 1);
+	ci = &p.items[0];
+	assert_string_equal(ci->key, MIGRATE_CLUSTER_KEY);
+	assert_string_equal(ci->key, R "clusterinformations/default");
+	same_json("ready", done, ci->value);
+
+	migrate_classify(ci, held, strlen(held), 7, NULL);
+	assert_int_equal(ci->state, MIGRATE_UPDATE);
+	assert_string_equal(ci->diff, "spec.datastoreReady");
+	migrate_classify(ci, other, strlen(other), 7, NULL);
+	assert_int_equal(ci->state, MIGRATE_CONFLICT);
+	assert_string_equal(ci->diff, "spec.clusterType, spec.datastoreReady");
+	migrate_classify(ci, done, strlen(done), 7, NULL);
+	assert_int_equal(ci->state, MIGRATE_UNCHANGED);
+	migrate_plan_clean(&p);
+}
+
+/* what the lock did, in the order it did it */
+static void
+test_print_lock(void **state)
+{
+	const struct kv in[] = {
+	    {GLOBAL "as_num", "64512"},
+	    {"/calico/v1/Ready", "false"},
+	    {NULL, NULL},
+	};
+	const struct migrate_opts o = {.apply = true};
+	struct migrate_plan p;
+	char *out;
+
+	(void)state;
+	convert(&p, in);
+	assert_int_equal(p.nitems, 2);
+	migrate_classify(&p.items[0], NULL, 0, 0, &o);
+	migrate_classify(&p.items[1], NULL, 0, 0, &o);
+	p.items[0].written = p.items[1].written = true;
+	p.lock.state = MIGRATE_LOCK_TAKEN;
+	p.lock.ready_index = 41;
+	p.lock.list_index = 42;
+	p.lock.hold_rev = 5;
+	p.lock.check_index = 43;
+	p.lock.ready_rev = 7;
+	out = print(&p, &o);
+	assert_string_equal(out,
+	    "locked    /calico/v1/Ready: true -> false at etcd v2 index 41 "
+	    "(Calico v2.6's CNI plugin and Felix stop writing)\n"
+	    "read      /calico at etcd v2 index 42 (2 keys)\n"
+	    "created   " V3DEFAULT "  (BGPConfiguration default, from "
+	    "/calico/bgp/v1/global/)\n"
+	    "created   " MIGRATE_CLUSTER_KEY "  (ClusterInformation default, "
+	    "from /calico/v1/Ready)\n"
+	    "summary: 2 v1 keys; 2 to create, 0 to update, 0 unchanged, 0 "
+	    "conflicts, 0 errors, 0 warnings, 0 skipped\n"
+	    "held      ClusterInformation default: datastoreReady false at "
+	    "etcd v3 revision 5 while writing\n"
+	    "written: 2 keys\n"
+	    "checked   etcd v2 unchanged under /calico since index 42 (at "
+	    "index 43)\n"
+	    "ready     ClusterInformation default: datastoreReady true at "
+	    "etcd v3 revision 7\n");
+	free(out);
+
+	/* stopped after holding; or refused, Ready set back */
+	p.lock.state = MIGRATE_LOCK_HELD;
+	p.lock.check_index = 0;
+	p.lock.ready_rev = 0;
+	p.items[1].written = false;
+	out = print(&p, &o);
+	assert_non_null(strstr(out,
+	    "locked    /calico/v1/Ready: false already (since index 41)\n"));
+	assert_non_null(strstr(out,
+	    "written: 1 of 2 keys, then stopped\n"
+	    "not ready ClusterInformation default: datastoreReady stays false "
+	    "(run again)\n"));
+	free(out);
+	p.lock.state = MIGRATE_LOCK_TAKEN;
+	p.lock.hold_rev = 0;
+	p.lock.released = true;
+	p.items[0].written = false;
+	out = print(&p, &o);
+	assert_non_null(strstr(out,
+	    "unlocked  /calico/v1/Ready: back to true (nothing was "
+	    "written)\n"));
+	assert_null(strstr(out, "held"));
+	free(out);
 	migrate_plan_clean(&p);
 }
 
@@ -993,7 +1251,11 @@ main(void)
 	    cmocka_unit_test(test_install),
 	    cmocka_unit_test(test_classify),
 	    cmocka_unit_test(test_print),
+	    cmocka_unit_test(test_force_ipam),
+	    cmocka_unit_test(test_cluster_ready),
+	    cmocka_unit_test(test_print_lock),
 	};
 
+	store_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
  * store/yamljson.c: YAML 1.1 scalar typing as calicoctl's Go YAML library
  * does it, several documents per file with their numbers and lines, the
  * line of every field by path, aliases within limits, the errors (with
- * FILE:LINE: document N), and the emitter: exact output for a resource,
+ * FILE:LINE: document N), the alias budgets in values and in bytes (per
+ * file), jansson's allocator, and the emitter: exact output for a resource,
  * quotes for strings other YAML 1.1 readers would type (timestamps,
  * sexagesimal, .inf), and emit -> parse giving back an equal value for
  * awkward strings.
@@ -10,12 +11,18 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
+#include "lib/xmalloc.h"
+#include "store/store.h"
 #include "store/yamljson.h"
 
 static struct yamljson *
@@ -275,6 +282,180 @@ test_alias_budget(void **state)
 	expect_error(text,
 	    "t.yaml:5: document 1: aliases expand to more than 100000 values");
 	free(text);
+}
+
+/* the value budget is the file's, not each document's */
+static void
+test_alias_budget_file(void **state)
+{
+	char *text, *p;
+	int d, i;
+
+	/* each document copies 12330 values: fine alone, not 9 times */
+	text = malloc(10 * 4096);
+	p = text;
+	for (d = 0; d < 10; d++) {
+		p +=
+		    sprintf(p, "---\nl0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+		for (i = 1; i < 4; i++)
+			p += sprintf(p,
+			    "l%d: &l%d [*l%d, *l%d, *l%d, *l%d, *l%d, *l%d, "
+			    "*l%d, *l%d, *l%d, *l%d]\n",
+			    i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1,
+			    i - 1, i - 1, i - 1, i - 1);
+	}
+	/* 8 documents copy 98640; the 9th starts on line 41, its l3 (line
+	 * 45) goes over */
+	expect_error(text,
+	    "t.yaml:45: document 9: aliases expand to more than 100000 "
+	    "values");
+	free(text);
+}
+
+/* a string of n 'x' at p; returns the end */
+static char *
+fill(char *p, size_t n)
+{
+	memset(p, 'x', n);
+	return p + n;
+}
+
+/*
+ * The byte budget: one 1 MiB anchored string aliased 2,000 times once
+ * made 2 GB.  The budget is 8 times the input (at least 1 MiB, at most
+ * 16 MiB), counting strings and keys, across documents.
+ */
+static void
+test_alias_bytes(void **state)
+{
+	const size_t big = 1024 * 1024;
+	char want[256], *text, *p;
+	struct yamljson *yj;
+	size_t len, max;
+	int i;
+
+	/* a: &big <1 MiB>, then b: a list of 2,000 aliases, one a line */
+	text = malloc(big + 2000 * 16 + 64);
+	p = text;
+	p += sprintf(p, "a: &big ");
+	p = fill(p, big);
+	p += sprintf(p, "\nb:\n");
+	for (i = 0; i < 2000; i++)
+		p += sprintf(p, "- *big\n");
+	*p = '\0';
+	len = p - text;
+	max = len * YAMLJSON_EXPAND_FACTOR;
+	/* 8 copies fit in 8 times the input; the 9th, on line 11, does not */
+	snprintf(want, sizeof(want),
+	    "t.yaml:11: document 1: aliases expand to more than %zu bytes "
+	    "(anchor \"big\" holds %zu)",
+	    max, big);
+	expect_error(text, want);
+
+	/* fewer aliases than that are fine, and copy the whole string */
+	p = text + strlen("a: &big ") + big + strlen("\nb:\n");
+	for (i = 0; i < 8; i++)
+		p += sprintf(p, "- *big\n");
+	yj = parse(text);
+	assert_int_equal(
+	    json_array_size(json_object_get(yj->docs[0].value, "b")), 8);
+	assert_int_equal(json_string_length(json_array_get(
+	                     json_object_get(yj->docs[0].value, "b"), 7)),
+	    big);
+	yamljson_free(yj);
+	free(text);
+
+	/* keys count: a mapping of 100 keys of 1000 bytes is 100,000 bytes,
+	 * and a short file may copy 1 MiB: 10 aliases, not 11 */
+	text = malloc(200 * 1024);
+	p = text;
+	p += sprintf(p, "m: &m\n");
+	for (i = 0; i < 100; i++) {
+		p += sprintf(p, "  k%03d", i);
+		p = fill(p, 996);
+		p += sprintf(p, ": 1\n");
+	}
+	for (i = 0; i < 11; i++)
+		p += sprintf(p, "c%d: *m\n", i);
+	*p = '\0';
+	assert_true((size_t)(p - text) * YAMLJSON_EXPAND_FACTOR <
+	    YAMLJSON_MIN_EXPANDED);
+	snprintf(want, sizeof(want),
+	    "t.yaml:112: document 1: aliases expand to more than %d bytes "
+	    "(anchor \"m\" holds 100000)",
+	    YAMLJSON_MIN_EXPANDED);
+	expect_error(text, want);
+	free(text);
+
+	/* the budget is the file's: 2 documents, each 100 KiB aliased 9
+	 * times, is 1.8 MiB from 200 KiB; each alone fits in 1.6 MiB */
+	text = malloc(4 * big);
+	p = text;
+	for (i = 0; i < 2; i++) {
+		p += sprintf(p, "---\na: &s ");
+		p = fill(p, 100 * 1024);
+		p += sprintf(p, "\nb: [*s, *s, *s, *s, *s, *s, *s, *s, *s]\n");
+	}
+	*p = '\0';
+	len = p - text;
+	max = len * YAMLJSON_EXPAND_FACTOR;
+	assert_true(max > 9 * 100 * 1024 && max < 18 * 100 * 1024);
+	snprintf(want, sizeof(want),
+	    "t.yaml:6: document 2: aliases expand to more than %zu bytes "
+	    "(anchor \"s\" holds %d)",
+	    max, 100 * 1024);
+	expect_error(text, want);
+	free(text);
+
+	/* never more than 16 MiB: a 4 MiB string, 5 aliases */
+	text = malloc(4 * big + 256);
+	p = text;
+	p += sprintf(p, "a: &s ");
+	p = fill(p, 4 * big);
+	p += sprintf(p, "\nb: [*s, *s, *s, *s,\n  *s]\n");
+	*p = '\0';
+	snprintf(want, sizeof(want),
+	    "t.yaml:3: document 1: aliases expand to more than %d bytes "
+	    "(anchor \"s\" holds %zu)",
+	    YAMLJSON_MAX_EXPANDED, 4 * big);
+	expect_error(text, want);
+	free(text);
+}
+
+/*
+ * store_init: jansson allocates with xmalloc, so running out of memory in
+ * jansson is fatal (exit 1) rather than a NULL nobody checks.
+ */
+static void
+test_store_init(void **state)
+{
+	json_malloc_t m = NULL;
+	json_free_t f = NULL;
+	const char c = 'x';
+	json_t *j;
+	pid_t pid;
+	int status;
+
+	store_init();
+	json_get_alloc_funcs(&m, &f);
+	assert_ptr_equal(m, xmalloc);
+	assert_ptr_equal(f, free);
+	j = json_pack("{s:[i,s]}", "a", 1, "b");
+	assert_non_null(j);
+	json_decref(j);
+#if defined(__SANITIZE_ADDRESS__)
+	return; /* ASan aborts on an impossible malloc by itself */
+#endif
+	/* a string of SIZE_MAX - 1 bytes: malloc(SIZE_MAX) fails */
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		j = json_stringn_nocheck(&c, SIZE_MAX - 1);
+		_exit(j == NULL ? 3 : 4);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
 }
 
 static void
@@ -544,6 +725,9 @@ main(void)
 	    cmocka_unit_test(test_json_input),
 	    cmocka_unit_test(test_aliases),
 	    cmocka_unit_test(test_alias_budget),
+	    cmocka_unit_test(test_alias_budget_file),
+	    cmocka_unit_test(test_alias_bytes),
+	    cmocka_unit_test(test_store_init),
 	    cmocka_unit_test(test_anchor_limit),
 	    cmocka_unit_test(test_depth),
 	    cmocka_unit_test(test_errors),
