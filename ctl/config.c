@@ -8,12 +8,18 @@
  * Three file forms:
  *  - calicoctl v1: apiVersion: v1, kind: calicoApiConfig, spec with
  *    etcdEndpoints, etcdUsername, etcdPassword, etcdKeyFile, etcdCertFile,
- *    etcdCACertFile, datastoreType (etcdv2, its default, or kubernetes);
+ *    etcdCACertFile, datastoreType (etcdv2, its default, or kubernetes),
+ *    and Calico v2.6's etcdAuthority and etcdScheme (one endpoint,
+ *    scheme://authority; etcdEndpoints wins over them, as in v2.6);
  *  - calicoctl v3: apiVersion: projectcalico.org/v3, kind:
  *    CalicoAPIConfig, the same fields plus inline PEM etcdKey, etcdCert,
  *    etcdCACert, datastoreType etcdv3 (the default) or kubernetes;
  *  - podmesh's own, as podmesh-bgpd's datastore section: datastore: {type,
  *    endpoints, ca-file, cert-file, key-file, username, password}.
+ * The environment takes either era's names: ETCD_ENDPOINTS, ETCD_*_FILE
+ * and the rest, and v2.6's ETCD_AUTHORITY and ETCD_SCHEME, with
+ * DATASTORE_TYPE etcdv3 (the default) or etcdv2, as a v2.6 host where
+ * `migrate` runs has them.
  * A v1 file names an etcdv2 datastore; the resource commands still talk
  * to those endpoints over the v3 API (the keyspaces are separate), and a
  * migration reads the v2 side.  Kubernetes datastores are refused.
@@ -43,34 +49,52 @@ enum cfg_slot {
 	CFG_CERT_PEM,
 	CFG_CA_PEM,
 	CFG_DISCOVERY,
+	CFG_AUTHORITY, /* v1 (Calico v2.6): endpoints = scheme://authority */
+	CFG_SCHEME,
 	CFG_IGNORED, /* Kubernetes settings: meaningless for etcd */
+};
+
+/* which form the values came in: what is allowed, and the defaults */
+enum cfg_form {
+	FORM_V1, /* calicoApiConfig: etcdv2 */
+	FORM_V3, /* CalicoAPIConfig: etcdv3 */
+	FORM_NATIVE, /* podmesh's datastore: map, as podmesh-bgpd's */
+	FORM_ENV, /* calicoctl's environment, of either era */
+};
+
+enum cfg_era {
+	ERA_BOTH,
+	ERA_V1, /* Calico v2.6's calicoApiConfig only */
+	ERA_V3,
 };
 
 static const struct cfg_field {
 	const char *name;
 	enum cfg_slot slot;
-	bool v3only;
+	enum cfg_era era;
 } cfg_fields[] = {
-    {"datastoreType", CFG_TYPE, false},
-    {"etcdEndpoints", CFG_ENDPOINTS, false},
-    {"etcdUsername", CFG_USERNAME, false},
-    {"etcdPassword", CFG_PASSWORD, false},
-    {"etcdKeyFile", CFG_KEY_FILE, false},
-    {"etcdCertFile", CFG_CERT_FILE, false},
-    {"etcdCACertFile", CFG_CA_FILE, false},
-    {"etcdKey", CFG_KEY_PEM, true},
-    {"etcdCert", CFG_CERT_PEM, true},
-    {"etcdCACert", CFG_CA_PEM, true},
-    {"etcdDiscoverySrv", CFG_DISCOVERY, true},
-    {"kubeconfig", CFG_IGNORED, false},
-    {"k8sAPIEndpoint", CFG_IGNORED, false},
-    {"k8sKeyFile", CFG_IGNORED, false},
-    {"k8sCertFile", CFG_IGNORED, false},
-    {"k8sCAFile", CFG_IGNORED, false},
-    {"k8sAPIToken", CFG_IGNORED, false},
-    {"k8sInsecureSkipTLSVerify", CFG_IGNORED, false},
-    {"k8sDisableNodePoll", CFG_IGNORED, false},
-    {"k8sClientQPS", CFG_IGNORED, true},
+    {"datastoreType", CFG_TYPE, ERA_BOTH},
+    {"etcdEndpoints", CFG_ENDPOINTS, ERA_BOTH},
+    {"etcdAuthority", CFG_AUTHORITY, ERA_V1},
+    {"etcdScheme", CFG_SCHEME, ERA_V1},
+    {"etcdUsername", CFG_USERNAME, ERA_BOTH},
+    {"etcdPassword", CFG_PASSWORD, ERA_BOTH},
+    {"etcdKeyFile", CFG_KEY_FILE, ERA_BOTH},
+    {"etcdCertFile", CFG_CERT_FILE, ERA_BOTH},
+    {"etcdCACertFile", CFG_CA_FILE, ERA_BOTH},
+    {"etcdKey", CFG_KEY_PEM, ERA_V3},
+    {"etcdCert", CFG_CERT_PEM, ERA_V3},
+    {"etcdCACert", CFG_CA_PEM, ERA_V3},
+    {"etcdDiscoverySrv", CFG_DISCOVERY, ERA_V3},
+    {"kubeconfig", CFG_IGNORED, ERA_BOTH},
+    {"k8sAPIEndpoint", CFG_IGNORED, ERA_BOTH},
+    {"k8sKeyFile", CFG_IGNORED, ERA_BOTH},
+    {"k8sCertFile", CFG_IGNORED, ERA_BOTH},
+    {"k8sCAFile", CFG_IGNORED, ERA_BOTH},
+    {"k8sAPIToken", CFG_IGNORED, ERA_BOTH},
+    {"k8sInsecureSkipTLSVerify", CFG_IGNORED, ERA_BOTH},
+    {"k8sDisableNodePoll", CFG_IGNORED, ERA_BOTH},
+    {"k8sClientQPS", CFG_IGNORED, ERA_V3},
 };
 
 /* the environment, calicoctl's names; CALICO_<name> is tried first */
@@ -80,6 +104,8 @@ static const struct {
 } cfg_env[] = {
     {"DATASTORE_TYPE", CFG_TYPE},
     {"ETCD_ENDPOINTS", CFG_ENDPOINTS},
+    {"ETCD_AUTHORITY", CFG_AUTHORITY},
+    {"ETCD_SCHEME", CFG_SCHEME},
     {"ETCD_USERNAME", CFG_USERNAME},
     {"ETCD_PASSWORD", CFG_PASSWORD},
     {"ETCD_KEY_FILE", CFG_KEY_FILE},
@@ -196,24 +222,63 @@ cfg_errf(char *err, size_t errlen, const char *name, int line,
 	return -1;
 }
 
-/* the gathered values into c, checked; v1 says which defaults apply */
+/*
+ * etcdAuthority and etcdScheme (Calico v2.6): one endpoint,
+ * scheme://authority, each defaulting as v2.6 did (http, 127.0.0.1:2379);
+ * etcdEndpoints wins when both are given, as in libcalico-go v1.
+ */
 static int
-cfg_apply(struct cfg_values *cv, bool v1, const char *name,
+cfg_authority(struct cfg_values *cv, const char *name, char *err, size_t errlen)
+{
+	const char *a = cv->v[CFG_AUTHORITY], *sch = cv->v[CFG_SCHEME];
+
+	if (a != NULL && *a == '\0')
+		a = NULL;
+	if (sch != NULL && *sch == '\0')
+		sch = NULL;
+	if (sch != NULL && strcmp(sch, "http") != 0 &&
+	    strcmp(sch, "https") != 0)
+		return cfg_errf(err, errlen, name, cv->line[CFG_SCHEME],
+		    cv->where[CFG_SCHEME], "expected http or https");
+	if (a != NULL && strpbrk(a, "/, ") != NULL)
+		return cfg_errf(err, errlen, name, cv->line[CFG_AUTHORITY],
+		    cv->where[CFG_AUTHORITY],
+		    "expected HOST:PORT (the scheme goes in etcdScheme, "
+		    "several endpoints in etcdEndpoints)");
+	if ((a == NULL && sch == NULL) ||
+	    (cv->v[CFG_ENDPOINTS] != NULL && *cv->v[CFG_ENDPOINTS] != '\0'))
+		return 0;
+	free(cv->owned[CFG_ENDPOINTS]);
+	xasprintf(&cv->owned[CFG_ENDPOINTS], "%s://%s",
+	    sch != NULL ? sch : "http", a != NULL ? a : "127.0.0.1:2379");
+	cv->v[CFG_ENDPOINTS] = cv->owned[CFG_ENDPOINTS];
+	return 0;
+}
+
+/* the gathered values into c, checked; the form says which apply */
+static int
+cfg_apply(struct cfg_values *cv, enum cfg_form form, const char *name,
     struct ctl_dsconfig *c, char *err, size_t errlen)
 {
 	static const char *const pem_what[] = {[CFG_KEY_PEM] = "key",
 	    [CFG_CERT_PEM] = "certificate",
 	    [CFG_CA_PEM] = "CA certificate"};
+	static const char *const expected[] = {
+	    [FORM_V1] = "etcdv2 in a v1 configuration",
+	    [FORM_V3] = "etcdv3; etcdv2 is the v1 configuration's",
+	    [FORM_NATIVE] = "etcdv3 or etcdv2",
+	    [FORM_ENV] = "etcdv3 or etcdv2",
+	};
 	const char *t = cv->v[CFG_TYPE];
 	char msg[256];
 	char **dst;
 	int s;
 
-	c->type = v1 ? CTL_DS_ETCDV2 : CTL_DS_ETCDV3;
+	c->type = form == FORM_V1 ? CTL_DS_ETCDV2 : CTL_DS_ETCDV3;
 	if (t != NULL && *t != '\0') {
-		if (strcmp(t, "etcdv3") == 0 && !v1)
+		if (strcmp(t, "etcdv3") == 0 && form != FORM_V1)
 			c->type = CTL_DS_ETCDV3;
-		else if (strcmp(t, "etcdv2") == 0 && v1)
+		else if (strcmp(t, "etcdv2") == 0 && form != FORM_V3)
 			c->type = CTL_DS_ETCDV2;
 		else if (strcmp(t, "kubernetes") == 0)
 			return cfg_errf(err, errlen, name, cv->line[CFG_TYPE],
@@ -223,8 +288,7 @@ cfg_apply(struct cfg_values *cv, bool v1, const char *name,
 		else {
 			snprintf(msg, sizeof(msg),
 			    "unknown datastore type \"%s\" (%s)", t,
-			    v1 ? "etcdv2 in a v1 configuration"
-			       : "etcdv3; etcdv2 is the v1 configuration's");
+			    expected[form]);
 			return cfg_errf(err, errlen, name, cv->line[CFG_TYPE],
 			    cv->where[CFG_TYPE], msg);
 		}
@@ -234,6 +298,8 @@ cfg_apply(struct cfg_values *cv, bool v1, const char *name,
 		    cv->where[CFG_DISCOVERY],
 		    "DNS SRV discovery is not supported; list the "
 		    "endpoints instead");
+	if (cfg_authority(cv, name, err, errlen) == -1)
+		return -1;
 	c->endpoints = cfg_dup(cv->v[CFG_ENDPOINTS]);
 	if (c->endpoints == NULL)
 		c->endpoints = xstrdup(CTL_DEFAULT_ENDPOINT);
@@ -337,10 +403,14 @@ cfg_calicoctl(const struct yamljson_doc *d, bool v1, const char *name,
 		for (i = 0; i < NELEM(cfg_fields); i++)
 			if (strcmp(cfg_fields[i].name, key) == 0)
 				break;
-		if (i == NELEM(cfg_fields) || (v1 && cfg_fields[i].v3only)) {
+		if (i == NELEM(cfg_fields) ||
+		    cfg_fields[i].era == (v1 ? ERA_V3 : ERA_V1)) {
 			snprintf(msg, sizeof(msg), "unknown field%s",
-			    i < NELEM(cfg_fields) ? " in a v1 configuration"
-			                          : "");
+			    i == NELEM(cfg_fields) ? ""
+			        : v1
+			        ? " in a v1 configuration"
+			        : " in a projectcalico.org/v3 configuration "
+			          "(Calico v2.6's; use etcdEndpoints)");
 			rc = cfg_errf(err, errlen, name, yamljson_line(d, path),
 			    path, msg);
 			break;
@@ -353,7 +423,8 @@ cfg_calicoctl(const struct yamljson_doc *d, bool v1, const char *name,
 			break;
 	}
 	if (rc == 0)
-		rc = cfg_apply(&cv, v1, name, c, err, errlen);
+		rc = cfg_apply(
+		    &cv, v1 ? FORM_V1 : FORM_V3, name, c, err, errlen);
 	cfg_values_clean(&cv);
 	return rc;
 }
@@ -392,7 +463,7 @@ cfg_native_map(const struct yamljson_doc *d, const char *name,
 			break;
 	}
 	if (rc == 0)
-		rc = cfg_apply(&cv, false, name, c, err, errlen);
+		rc = cfg_apply(&cv, FORM_NATIVE, name, c, err, errlen);
 	cfg_values_clean(&cv);
 	return rc;
 }
@@ -478,7 +549,7 @@ ctl_config_env(struct ctl_dsconfig *c, char *err, size_t errlen)
 		    sizeof(cv.where[cfg_env[i].slot]), "%s", name);
 	}
 	rc = cfg_apply(
-	    &cv, false, any ? "environment" : "default", c, err, errlen);
+	    &cv, FORM_ENV, any ? "environment" : "default", c, err, errlen);
 	if (rc == -1)
 		ctl_config_clean(c);
 	return rc;

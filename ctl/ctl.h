@@ -1,10 +1,12 @@
 /*
  * podmeshctl internals: the command and option tables, the control-socket
  * client (bgp.c), the datastore configuration and connection (config.c),
- * the resource commands (resource.c, get.c), IPAM (ipam.c) and the table
- * formatter (table.c).  The bgp commands speak the socket protocol of
- * bgp/control.h and never link the daemon's code; the datastore commands
- * go through store/ (etcd v3 client, Calico's resource model).
+ * the resource commands (resource.c, get.c), IPAM (ipam.c; check in
+ * ipam_check.c, what deleting a pool does to its blocks in ipam_pool.c),
+ * the migration (migrate.c) and the table formatter (table.c).  The bgp
+ * commands speak the socket protocol of bgp/control.h and never link the
+ * daemon's code; the datastore commands go through store/ (etcd v3 client,
+ * Calico's resource model).
  *
  * A command group is a table of struct ctl_cmd in its own file, listed in
  * podmeshctl.c's ctl_groups[].  A new group, e.g. `migrate from-etcdv2`
@@ -22,6 +24,9 @@
 #include <stdio.h>
 
 #include <jansson.h>
+
+#include "lib/addr.h"
+#include "store/model.h"
 
 #define CTL_DEFAULT_BGPD_SOCKET "/run/podmesh/bgpd.sock"
 #define CTL_SOCKET_ENV "PODMESH_BGPD_SOCKET"
@@ -55,8 +60,16 @@ enum ctl_output {
 #define CTL_O_V2_CA 0x2000
 #define CTL_O_V2_CERT 0x4000
 #define CTL_O_V2_KEY 0x8000
+#define CTL_O_GRACE 0x10000 /* ipam check --fix: seconds between looks */
+#define CTL_O_ALLOW_PARTIAL 0x20000 /* a file in several txns */
+#define CTL_O_FORCE_IPAM 0x40000 /* migrate: overwrite the IPAM tree */
+
+#define CTL_DEFAULT_GRACE 300 /* a pod start: allocation to endpoint */
+#define CTL_MAX_GRACE 86400
 
 struct etcd;
+struct etcd_kv;
+struct etcd_op;
 struct ctl_dsconfig;
 
 /* what the command line said, beyond the command words */
@@ -71,6 +84,10 @@ struct ctl {
 	bool show_blocks;
 	const char *ip;
 	bool fix;
+	int grace; /* seconds; CTL_DEFAULT_GRACE unless given */
+	bool grace_given;
+	bool allow_partial;
+	bool force_ipam;
 	bool skip_exists;
 	bool skip_not_exists;
 	bool apply;
@@ -111,16 +128,117 @@ extern const struct ctl_cmd get_cmds[];
 extern const size_t get_ncmds;
 /* the "default" namespace unless -n or -A; NULL: every namespace */
 const char *get_namespace(const struct ctl *);
-struct etcd_kv;
-struct resource;
 /* a stored v3 resource, decoded leniently, resourceVersion from etcd */
 int get_decode_kv(const struct etcd_kv *, struct resource *, char *, size_t);
 /* the kinds a user may name, for --help */
 void get_kinds_help(FILE *);
 
-/* ipam.c */
+/*
+ * ipam.c: the IPAM tree as read at one time, shared by show and release
+ * (ipam.c), check (ipam_check.c) and the release of a deleted pool's
+ * blocks (ipam_pool.c).
+ */
 extern const struct ctl_cmd ipam_cmds[];
 extern const size_t ipam_ncmds;
+
+#define IPAM_RETRIES 10 /* compare-and-swap rounds that lose a race */
+#define IPAM_TXN_OPS 120 /* under etcd's 128 */
+
+struct ipam_block {
+	char *key;
+	int64_t mod;
+	struct model_block b;
+	int pool; /* index into pools, -1: none */
+	size_t inuse;
+};
+
+struct ipam_aff {
+	char *key;
+	int64_t mod; /* -1: dealt with by --fix */
+	char host[256];
+	struct prefix cidr;
+};
+
+struct ipam_handle {
+	char *key;
+	char *id;
+	int64_t mod;
+	struct model_handle h;
+	bool used; /* an allocation carries it */
+};
+
+/* who uses addresses: endpoints and nodes */
+struct ipam_users {
+	char **nodes;
+	size_t nnodes;
+	char **cids; /* WorkloadEndpoint containerIDs */
+	size_t ncids;
+	struct addr *ips; /* endpoint addresses and node tunnel addresses */
+	size_t nips;
+	size_t nweps;
+	/*
+	 * "KEY: why" of each Node or WorkloadEndpoint whose addresses are not
+	 * known (not even from its raw JSON): what it holds may look leaked,
+	 * so check --fix refuses to run.
+	 */
+	char **unreadable;
+	size_t nunreadable;
+};
+
+struct ipam_state {
+	struct etcd *etcd;
+	struct resource *pools;
+	size_t npools;
+	struct ipam_block *blocks; /* sorted by CIDR */
+	size_t nblocks;
+	struct ipam_aff *affs;
+	size_t naffs;
+	struct ipam_handle *handles;
+	size_t nhandles;
+	struct ipam_users users;
+};
+
+int ipam_load(struct ctl *, struct ipam_state *, bool);
+int ipam_load_users(struct etcd *, struct ipam_users *);
+void ipam_state_clean(struct ipam_state *);
+void ipam_users_clean(struct ipam_users *);
+bool ipam_has_str(char **, size_t, const char *);
+bool ipam_has_ip(const struct ipam_users *, const struct addr *);
+json_t *ipam_kv_json(const struct etcd_kv *);
+/* the txn op writing a block (deleting it when empty and unaffined), a
+ * handle (deleting it at 0); *valp is the value to free after the txn */
+void ipam_block_op(
+    const char *, const struct model_block *, char **, struct etcd_op *);
+void ipam_handle_op(
+    const char *, const struct model_handle *, char **, struct etcd_op *);
+
+/* ipam_check.c: ipam check [--fix [--grace SECONDS]] */
+int ipam_check(struct ctl *, int, char **);
+void ipam_check_help(FILE *);
+
+/*
+ * ipam_pool.c: what deleting an IPPool does to the IPAM tree, as
+ * libcalico-go's IPPool Delete: the blocks inside the pool lose their
+ * affinity (an empty one is deleted), and their affinity keys are
+ * deleted, each block in one compare-and-swap txn.  Blocks that still
+ * hold addresses stay, affine to nobody.
+ */
+struct ipam_pool_release {
+	size_t blocks_deleted; /* empty ones */
+	size_t blocks_kept; /* still holding addresses, affinity taken off */
+	size_t addrs_kept; /* the addresses those hold */
+	size_t affs_deleted;
+};
+
+/*
+ * Before anything is written: every block inside the pool (CIDR) decodes.
+ * 0, or -1 after a message naming the pool (the id, "IPPool(NAME)") and
+ * the block.
+ */
+int ipam_pool_check(struct etcd *, const struct prefix *, const char *);
+/* once the pool is disabled; 0, or -1 after a message */
+int ipam_pool_release(struct etcd *, const struct prefix *, const char *,
+    struct ipam_pool_release *);
 
 /* migrate.c: from-etcdv2 */
 extern const struct ctl_cmd migrate_cmds[];

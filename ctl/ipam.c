@@ -1,8 +1,9 @@
 /*
- * podmeshctl ipam show|release|check: Calico's IPAM tree in etcd
- * (calico.md §2): blocks under /calico/ipam/v2/assignment/, host
+ * podmeshctl ipam show|release (check is ipam_check.c): Calico's IPAM tree
+ * in etcd (calico.md §2): blocks under /calico/ipam/v2/assignment/, host
  * affinities under /calico/ipam/v2/host/, handles under
- * /calico/ipam/v2/handle/.
+ * /calico/ipam/v2/handle/.  This file also reads the tree and its users
+ * (nodes, workload endpoints) for check and for a pool's deletion.
  *
  *  - show: per IP pool, addresses in use of the total (and per block with
  *    --show-blocks); --ip describes one address.
@@ -11,15 +12,13 @@
  *    mod_revision (Calico does the block CAS, then the handle; one txn
  *    cannot leave them disagreeing).  A block left empty and unaffined is
  *    deleted, a handle reaching 0 too, as Calico's ReleaseIPs does.
- *  - check: allocations that nothing uses (no WorkloadEndpoint holds the
- *    address or carries the handle's container id, and it is no existing
- *    node's tunnel address), blocks and affinity keys for nodes that do
- *    not exist, handles that count allocations no block has.  --fix
- *    releases the leaked addresses, takes the affinity off those blocks
- *    (deleting the empty ones) and deletes the dangling affinity keys, per
- *    block, each a compare-and-swap transaction.  Candidates are confirmed
- *    against a second reading of the endpoints and nodes just before the
- *    fix, since a CNI ADD allocates first and writes its endpoint after.
+ *
+ * Who uses an address is read leniently: a Node or WorkloadEndpoint that
+ * the model refuses (written by another tool, or a newer Calico) still
+ * holds its addresses, so its containerID, ipNetworks and tunnel
+ * addresses are taken from the raw JSON; one whose addresses cannot be
+ * known at all is listed in users.unreadable, and check --fix refuses to
+ * release anything while there is one.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,57 +30,6 @@
 #include "store/etcd.h"
 #include "store/model.h"
 #include "ctl/ctl.h"
-
-#define IPAM_RETRIES 10
-#define IPAM_TXN_OPS 120 /* under etcd's 128 */
-#define IPAM_HANDLE_PATH MODEL_IPAM_PREFIX "handle/"
-
-struct ipam_block {
-	char *key;
-	int64_t mod;
-	struct model_block b;
-	int pool; /* index into pools, -1: none */
-	size_t inuse;
-};
-
-struct ipam_aff {
-	char *key;
-	int64_t mod;
-	char host[256];
-	struct prefix cidr;
-};
-
-struct ipam_handle {
-	char *key;
-	char *id;
-	int64_t mod;
-	struct model_handle h;
-	bool used; /* an allocation carries it */
-};
-
-/* who uses addresses: endpoints and nodes */
-struct ipam_users {
-	char **nodes;
-	size_t nnodes;
-	char **cids; /* WorkloadEndpoint containerIDs */
-	size_t ncids;
-	struct addr *ips; /* endpoint addresses and node tunnel addresses */
-	size_t nips;
-	size_t nweps;
-};
-
-struct ipam_state {
-	struct etcd *etcd;
-	struct resource *pools;
-	size_t npools;
-	struct ipam_block *blocks;
-	size_t nblocks;
-	struct ipam_aff *affs;
-	size_t naffs;
-	struct ipam_handle *handles;
-	size_t nhandles;
-	struct ipam_users users;
-};
 
 /* ---- small helpers ---- */
 
@@ -97,13 +45,13 @@ ipam_addrcmp(const void *a, const void *b)
 	return addr_cmp(a, b);
 }
 
-static bool
+bool
 ipam_has_str(char **v, size_t n, const char *s)
 {
 	return n > 0 && bsearch(&s, v, n, sizeof(*v), ipam_strcmp) != NULL;
 }
 
-static bool
+bool
 ipam_has_ip(const struct ipam_users *u, const struct addr *a)
 {
 	return u->nips > 0 &&
@@ -128,16 +76,17 @@ ipam_strs_free(char **v, size_t n)
 	free(v);
 }
 
-static void
+void
 ipam_users_clean(struct ipam_users *u)
 {
 	ipam_strs_free(u->nodes, u->nnodes);
 	ipam_strs_free(u->cids, u->ncids);
+	ipam_strs_free(u->unreadable, u->nunreadable);
 	free(u->ips);
 	memset(u, 0, sizeof(*u));
 }
 
-static void
+void
 ipam_state_clean(struct ipam_state *st)
 {
 	size_t i;
@@ -163,7 +112,7 @@ ipam_state_clean(struct ipam_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
-static json_t *
+json_t *
 ipam_kv_json(const struct etcd_kv *kv)
 {
 	return json_loadb(kv->value, kv->value_len, 0, NULL);
@@ -323,33 +272,176 @@ ipam_add_ip(struct ipam_users *u, const struct addr *a)
 	u->ips[u->nips++].scope_id = 0;
 }
 
+static void
+ipam_unreadable(struct ipam_users *u, const char *key, const char *why)
+{
+	u->unreadable = xreallocarray(
+	    u->unreadable, u->nunreadable + 1, sizeof(*u->unreadable));
+	xasprintf(&u->unreadable[u->nunreadable++], "%s: %s", key, why);
+}
+
+/*
+ * An address as a resource holds it: "10.0.0.1", "10.0.0.1/32", or (in a
+ * value the model refused) any "ADDR/LEN", whose ADDR is what matters.
+ */
+static int
+ipam_raw_addr(const json_t *v, struct addr *a)
+{
+	const char *s = json_string_value(v);
+	struct prefix p;
+
+	if (s == NULL)
+		return -1;
+	if (model_addr_parse(s, a) == 0)
+		return 0;
+	if (prefix_parse(s, &p) == -1)
+		return -1;
+	*a = p.a;
+	return 0;
+}
+
 /* a node's tunnel addresses: IPIP, VXLAN and WireGuard (in extra) */
 static void
 ipam_node_ips(struct ipam_users *u, const struct resource *r)
 {
-	const char *s;
+	static const char *const wg[] = {
+	    "interfaceIPv4Address", "interfaceIPv6Address"};
+	const json_t *w = json_object_get(r->node.extra, "wireguard");
 	struct addr a;
+	size_t i;
 
 	if (r->node.has_bgp)
 		ipam_add_ip(u, &r->node.bgp.ipv4_ipip_tunnel_addr);
 	ipam_add_ip(u, &r->node.ipv4_vxlan_tunnel_addr);
-	s = json_string_value(
-	    json_object_get(json_object_get(r->node.extra, "wireguard"),
-	        "interfaceIPv4Address"));
-	if (s != NULL && model_addr_parse(s, &a) == 0)
-		ipam_add_ip(u, &a);
-	s = json_string_value(
-	    json_object_get(r->node.extra, "ipv6VXLANTunnelAddr"));
-	if (s != NULL && model_addr_parse(s, &a) == 0)
+	for (i = 0; i < sizeof(wg) / sizeof(wg[0]); i++)
+		if (ipam_raw_addr(json_object_get(w, wg[i]), &a) == 0)
+			ipam_add_ip(u, &a);
+	if (ipam_raw_addr(
+	        json_object_get(r->node.extra, "ipv6VXLANTunnelAddr"), &a) == 0)
 		ipam_add_ip(u, &a);
 }
 
+/*
+ * A Node the model refused: its name (from metadata, else the key) and
+ * its tunnel addresses, from the raw JSON.  -1 when they cannot be known.
+ */
 static int
+ipam_node_raw(struct ipam_users *u, const struct etcd_kv *kv, const char **why)
+{
+	static const char *const paths[][2] = {
+	    {"bgp", "ipv4IPIPTunnelAddr"},
+	    {NULL, "ipv4VXLANTunnelAddr"},
+	    {NULL, "ipv6VXLANTunnelAddr"},
+	    {"wireguard", "interfaceIPv4Address"},
+	    {"wireguard", "interfaceIPv6Address"},
+	};
+	const char *name = strrchr(kv->key, '/') + 1, *s;
+	const json_t *spec = NULL, *v;
+	struct addr a[5];
+	size_t i, n = 0;
+	json_t *j;
+
+	/* a node that does not decode still exists: its blocks are not
+	 * orphans whatever else is wrong with it */
+	if ((j = ipam_kv_json(kv)) != NULL &&
+	    (s = json_string_value(json_object_get(
+	         json_object_get(j, "metadata"), "name"))) != NULL &&
+	    *s != '\0')
+		name = s;
+	u->nodes[u->nnodes++] = xstrdup(name);
+	*why = NULL;
+	if (j == NULL || !json_is_object(j))
+		*why = "not a JSON object";
+	else if ((spec = json_object_get(j, "spec")) != NULL &&
+	    !json_is_object(spec) && !json_is_null(spec))
+		*why = "spec is not a map";
+	if (json_is_null(spec))
+		spec = NULL;
+	for (i = 0; *why == NULL && spec != NULL &&
+	     i < sizeof(paths) / sizeof(paths[0]);
+	     i++) {
+		v = paths[i][0] != NULL
+		    ? json_object_get(
+		          json_object_get(spec, paths[i][0]), paths[i][1])
+		    : json_object_get(spec, paths[i][1]);
+		if (v == NULL || json_is_null(v) ||
+		    (json_is_string(v) && *json_string_value(v) == '\0'))
+			continue;
+		if (ipam_raw_addr(v, &a[n]) == -1)
+			*why = "a tunnel address that is not an address";
+		else
+			n++;
+	}
+	json_decref(j);
+	if (*why != NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		ipam_add_ip(u, &a[i]);
+	return 0;
+}
+
+/*
+ * A WorkloadEndpoint the model refused: spec.containerID and
+ * spec.ipNetworks from the raw JSON, so that its addresses are not taken
+ * for leaks.  -1 (nothing added) when they cannot be known.
+ */
+static int
+ipam_wep_raw(
+    struct ipam_users *u, const struct etcd_kv *kv, const char *decode_err)
+{
+	const json_t *spec, *meta, *cid, *nets;
+	const char *why = NULL, *name, *ns;
+	struct addr *a = NULL;
+	size_t i, n = 0;
+	json_t *j;
+
+	j = ipam_kv_json(kv);
+	spec = json_object_get(j, "spec");
+	meta = json_object_get(j, "metadata");
+	cid = json_object_get(spec, "containerID");
+	nets = json_object_get(spec, "ipNetworks");
+	if (j == NULL || !json_is_object(j))
+		why = "not a JSON object";
+	else if (!json_is_object(spec))
+		why = "no spec map";
+	else if (cid != NULL && !json_is_null(cid) && !json_is_string(cid))
+		why = "spec.containerID is not a string";
+	else if (nets != NULL && !json_is_null(nets) && !json_is_array(nets))
+		why = "spec.ipNetworks is not a list";
+	a = xcalloc(json_array_size(nets) + 1, sizeof(*a));
+	for (i = 0; why == NULL && i < json_array_size(nets); i++)
+		if (ipam_raw_addr(json_array_get(nets, i), &a[n++]) == -1)
+			why = "an entry of spec.ipNetworks is not an address";
+	if (why != NULL) {
+		ipam_unreadable(u, kv->key, why);
+		free(a);
+		json_decref(j);
+		return -1;
+	}
+	name = json_string_value(json_object_get(meta, "name"));
+	ns = json_string_value(json_object_get(meta, "namespace"));
+	fprintf(stderr,
+	    "podmeshctl: warning: %s: %s; WorkloadEndpoint %s/%s: its "
+	    "containerID and ipNetworks read as they are\n",
+	    kv->key, decode_err, ns != NULL ? ns : "?",
+	    name != NULL ? name : "?");
+	u->nweps++;
+	if (json_string_value(cid) != NULL && *json_string_value(cid) != '\0')
+		u->cids[u->ncids++] = xstrdup(json_string_value(cid));
+	for (i = 0; i < n; i++)
+		ipam_add_ip(u, &a[i]);
+	free(a);
+	json_decref(j);
+	return 0;
+}
+
+int
 ipam_load_users(struct etcd *e, struct ipam_users *u)
 {
 	struct etcd_result res;
 	struct resource r;
 	char prefix[256], err[MODEL_ERRLEN];
+	const char *why;
 	size_t i, k;
 
 	memset(u, 0, sizeof(*u));
@@ -359,10 +451,13 @@ ipam_load_users(struct etcd *e, struct ipam_users *u)
 	u->nodes = xcalloc(res.nkvs + 1, sizeof(*u->nodes));
 	for (i = 0; i < res.nkvs; i++) {
 		if (get_decode_kv(&res.kvs[i], &r, err, sizeof(err)) == -1) {
-			/* a node that does not decode still exists */
-			const char *name = strrchr(res.kvs[i].key, '/');
-
-			u->nodes[u->nnodes++] = xstrdup(name + 1);
+			if (ipam_node_raw(u, &res.kvs[i], &why) == -1)
+				ipam_unreadable(u, res.kvs[i].key, why);
+			else
+				fprintf(stderr,
+				    "podmeshctl: warning: %s: %s; its tunnel "
+				    "addresses read as they are\n",
+				    res.kvs[i].key, err);
 			continue;
 		}
 		u->nodes[u->nnodes++] = xstrdup(r.meta.name);
@@ -373,13 +468,14 @@ ipam_load_users(struct etcd *e, struct ipam_users *u)
 	qsort(u->nodes, u->nnodes, sizeof(*u->nodes), ipam_strcmp);
 
 	model_key_prefix(MODEL_WEP, NULL, prefix, sizeof(prefix));
-	if (ipam_list(e, prefix, &res) == -1)
+	if (ipam_list(e, prefix, &res) == -1) {
+		ipam_users_clean(u);
 		return -1;
+	}
 	u->cids = xcalloc(res.nkvs + 1, sizeof(*u->cids));
 	for (i = 0; i < res.nkvs; i++) {
 		if (get_decode_kv(&res.kvs[i], &r, err, sizeof(err)) == -1) {
-			fprintf(stderr, "podmeshctl: warning: %s: %s\n",
-			    res.kvs[i].key, err);
+			ipam_wep_raw(u, &res.kvs[i], err);
 			continue;
 		}
 		u->nweps++;
@@ -395,7 +491,7 @@ ipam_load_users(struct etcd *e, struct ipam_users *u)
 	return 0;
 }
 
-static int
+int
 ipam_load(struct ctl *ctl, struct ipam_state *st, bool users)
 {
 	memset(st, 0, sizeof(*st));
@@ -634,7 +730,7 @@ ipam_show(struct ctl *ctl, int argc, char **argv)
 /* ---- release ---- */
 
 /* write a changed handle: put it, or delete it when it counts nothing */
-static void
+void
 ipam_handle_op(const char *key, const struct model_handle *h, char **valp,
     struct etcd_op *op)
 {
@@ -654,7 +750,7 @@ ipam_handle_op(const char *key, const struct model_handle *h, char **valp,
 }
 
 /* the block, or its deletion when it is empty and affine to nobody */
-static void
+void
 ipam_block_op(const char *key, const struct model_block *b, char **valp,
     struct etcd_op *op)
 {
@@ -844,595 +940,6 @@ ipam_release(struct ctl *ctl, int argc, char **argv)
 	return rc;
 }
 
-/* ---- check ---- */
-
-/* ipip-tunnel-addr-<node> and its VXLAN and WireGuard siblings */
-static const char *
-ipam_tunnel_node(const struct model_ipam_attr *attr)
-{
-	static const char *const prefixes[] = {"ipip-tunnel-addr-",
-	    "vxlan-tunnel-addr-", "vxlan-v6-tunnel-addr-",
-	    "wireguard-tunnel-addr-", "wireguard-v6-tunnel-addr-"};
-	const char *type = model_labels_get(&attr->secondary, "type");
-	size_t i, n;
-
-	if (type != NULL && strstr(type, "TunnelAddress") != NULL)
-		return model_labels_get(&attr->secondary, "node");
-	if (attr->handle_id == NULL)
-		return NULL;
-	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-		n = strlen(prefixes[i]);
-		if (strncmp(attr->handle_id, prefixes[i], n) == 0)
-			return attr->handle_id + n;
-	}
-	return NULL;
-}
-
-/*
- * Does anything use this allocation?  The address is an endpoint's or a
- * node's tunnel address; or the handle is "<network>.<containerID>" of a
- * live endpoint, or a tunnel handle of an existing node.
- */
-static bool
-ipam_in_use(const struct ipam_users *u, const struct model_ipam_attr *attr,
-    const struct addr *a)
-{
-	const char *cid, *node;
-
-	if (ipam_has_ip(u, a))
-		return true;
-	if ((node = ipam_tunnel_node(attr)) != NULL)
-		return ipam_has_str(u->nodes, u->nnodes, node);
-	if (attr->handle_id == NULL)
-		return false;
-	cid = strchr(attr->handle_id, '.');
-	cid = cid != NULL ? cid + 1 : attr->handle_id;
-	return ipam_has_str(u->cids, u->ncids, cid) ||
-	    ipam_has_str(u->cids, u->ncids, attr->handle_id);
-}
-
-struct ipam_leak {
-	size_t block;
-	struct addr a;
-	char *handle;
-};
-
-struct ipam_check {
-	struct ipam_leak *leaks;
-	size_t nleaks;
-	size_t *orphan_blocks; /* affine to a missing node */
-	size_t norphan_blocks;
-	size_t *orphan_affs;
-	size_t norphan_affs;
-	bool *done; /* leaks[i] released (or found changed) by --fix */
-	size_t nunused_handles;
-	size_t nallocs;
-};
-
-static void
-ipam_check_clean(struct ipam_check *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->nleaks; i++)
-		free(c->leaks[i].handle);
-	free(c->leaks);
-	free(c->done);
-	free(c->orphan_blocks);
-	free(c->orphan_affs);
-	memset(c, 0, sizeof(*c));
-}
-
-static struct ipam_handle *
-ipam_handle_find(struct ipam_state *st, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < st->nhandles; i++)
-		if (strcmp(st->handles[i].id, id) == 0)
-			return &st->handles[i];
-	return NULL;
-}
-
-static void
-ipam_scan(struct ipam_state *st, struct ipam_check *c)
-{
-	const struct model_ipam_attr *attr;
-	const struct ipam_block *b;
-	struct ipam_handle *h;
-	const char *host;
-	struct addr a;
-	size_t i;
-	uint32_t o;
-
-	memset(c, 0, sizeof(*c));
-	for (i = 0; i < st->nblocks; i++) {
-		b = &st->blocks[i];
-		for (o = 0; o < b->b.nords; o++) {
-			if ((attr = model_block_attr(&b->b, o)) == NULL)
-				continue;
-			c->nallocs++;
-			model_block_addr(&b->b, o, &a);
-			if (attr->handle_id != NULL &&
-			    (h = ipam_handle_find(st, attr->handle_id)) != NULL)
-				h->used = true;
-			if (ipam_in_use(&st->users, attr, &a))
-				continue;
-			c->leaks = xreallocarray(
-			    c->leaks, c->nleaks + 1, sizeof(*c->leaks));
-			c->leaks[c->nleaks].block = i;
-			c->leaks[c->nleaks].a = a;
-			c->leaks[c->nleaks++].handle = attr->handle_id != NULL
-			    ? xstrdup(attr->handle_id)
-			    : NULL;
-		}
-		if ((host = model_block_host(&b->b)) != NULL &&
-		    !ipam_has_str(st->users.nodes, st->users.nnodes, host)) {
-			c->orphan_blocks = xreallocarray(c->orphan_blocks,
-			    c->norphan_blocks + 1, sizeof(*c->orphan_blocks));
-			c->orphan_blocks[c->norphan_blocks++] = i;
-		}
-	}
-	for (i = 0; i < st->naffs; i++)
-		if (!ipam_has_str(
-		        st->users.nodes, st->users.nnodes, st->affs[i].host)) {
-			c->orphan_affs = xreallocarray(c->orphan_affs,
-			    c->norphan_affs + 1, sizeof(*c->orphan_affs));
-			c->orphan_affs[c->norphan_affs++] = i;
-		}
-	for (i = 0; i < st->nhandles; i++)
-		if (!st->handles[i].used)
-			c->nunused_handles++;
-}
-
-static void
-ipam_check_report(struct ipam_state *st, struct ipam_check *c)
-{
-	const struct ipam_block *b;
-	char ip[ADDR_STRLEN], cidr[PREFIX_STRLEN];
-	size_t i, n, w, problems;
-
-	printf("Checking IPAM for inconsistencies...\n");
-	printf("Found %zu IP pools, %zu IPAM blocks with %zu allocations, "
-	       "%zu handles, %zu affinities, %zu nodes and %zu workload "
-	       "endpoints.\n",
-	    st->npools, st->nblocks, c->nallocs, st->nhandles, st->naffs,
-	    st->users.nnodes, st->users.nweps);
-	for (i = 0, w = 0; i < c->nleaks; i++)
-		if ((n = strlen(addr_ntop(&c->leaks[i].a, ip, sizeof(ip)))) > w)
-			w = n;
-	printf("\nFound %zu allocation%s that no workload endpoint or node "
-	       "uses%s\n",
-	    c->nleaks, c->nleaks == 1 ? "" : "s", c->nleaks > 0 ? ":" : ".");
-	for (i = 0; i < c->nleaks; i++) {
-		b = &st->blocks[c->leaks[i].block];
-		printf("  %-*s  block %s (%s)  handle %s\n", (int)w,
-		    addr_ntop(&c->leaks[i].a, ip, sizeof(ip)),
-		    prefix_ntop(&b->b.cidr, cidr, sizeof(cidr)),
-		    b->b.affinity != NULL ? b->b.affinity : "no affinity",
-		    c->leaks[i].handle != NULL ? c->leaks[i].handle : "(none)");
-	}
-	printf("Found %zu block%s affine to a node that does not exist%s\n",
-	    c->norphan_blocks, c->norphan_blocks == 1 ? "" : "s",
-	    c->norphan_blocks > 0 ? ":" : ".");
-	for (i = 0; i < c->norphan_blocks; i++) {
-		b = &st->blocks[c->orphan_blocks[i]];
-		printf("  %s  %s (%zu allocation%s)\n",
-		    prefix_ntop(&b->b.cidr, cidr, sizeof(cidr)), b->b.affinity,
-		    b->inuse, b->inuse == 1 ? "" : "s");
-	}
-	printf("Found %zu affinit%s to a node that does not exist%s\n",
-	    c->norphan_affs, c->norphan_affs == 1 ? "y" : "ies",
-	    c->norphan_affs > 0 ? ":" : ".");
-	for (i = 0; i < c->norphan_affs; i++)
-		printf("  %s\n", st->affs[c->orphan_affs[i]].key);
-	if (c->nunused_handles > 0) {
-		printf("Found %zu handle%s that no allocation carries (left "
-		       "alone: an assignment in progress looks the same):\n",
-		    c->nunused_handles, c->nunused_handles == 1 ? "" : "s");
-		for (i = 0; i < st->nhandles; i++)
-			if (!st->handles[i].used)
-				printf("  %s\n", st->handles[i].id);
-	}
-	problems = c->nleaks + c->norphan_blocks + c->norphan_affs;
-	printf("\nCheck complete; found %zu problem%s", problems,
-	    problems == 1 ? "" : "s");
-	if (c->nunused_handles > 0)
-		printf(" and %zu handle%s without allocations",
-		    c->nunused_handles, c->nunused_handles == 1 ? "" : "s");
-	printf(".\n");
-}
-
-struct ipam_fixed {
-	size_t released;
-	size_t unaffined; /* blocks that lost their affinity */
-	size_t blocks_deleted;
-	size_t affs_deleted;
-	size_t skipped; /* in use again, or changed beyond retries */
-};
-
-/*
- * One block: release its confirmed leaks, take the affinity off if its
- * node is gone, delete the affinity keys of gone nodes for it; one txn
- * 0 done, 2 done in part (call again), 1 lost a race (read again and
- * retry), -1 error.
- */
-static int
-ipam_fix_block(struct ipam_state *st, struct ipam_check *c, size_t bi,
-    bool unaffine, struct ipam_fixed *fx)
-{
-	struct ipam_block *blk = &st->blocks[bi];
-	struct etcd_result res;
-	struct model_block b;
-	const struct model_ipam_attr *attr;
-	struct etcd_cmp *cmps;
-	struct etcd_op *ops;
-	struct etcd_txn txn;
-	struct model_handle *hs;
-	char **hkeys, **vals, err[MODEL_ERRLEN];
-	const char **hids;
-	int64_t *hmods;
-	size_t i, k, nh = 0, ncmp = 0, nops = 0, nvals = 0, nrel = 0,
-	             nafdel = 0, nleak_here = 0;
-	bool more = false, *mine, *done = c->done;
-	json_t *j;
-	int rc = 0, ord;
-
-	if (etcd_get(st->etcd, blk->key, &res) == -1) {
-		fprintf(stderr, "podmeshctl: %s\n", etcd_error(st->etcd));
-		return -1;
-	}
-	if (res.nkvs == 0) {
-		etcd_result_clean(&res);
-		return 0; /* gone meanwhile: nothing left to fix */
-	}
-	j = ipam_kv_json(&res.kvs[0]);
-	if (j == NULL || model_block_from_json(j, &b, err, sizeof(err)) == -1) {
-		fprintf(stderr, "podmeshctl: %s: %s\n", blk->key,
-		    j == NULL ? "not JSON" : err);
-		json_decref(j);
-		etcd_result_clean(&res);
-		return -1;
-	}
-	json_decref(j);
-	blk->mod = res.kvs[0].mod_revision;
-	etcd_result_clean(&res);
-
-	for (i = 0; i < c->nleaks; i++)
-		nleak_here += c->leaks[i].block == bi && !done[i];
-	cmps = xcalloc(nleak_here + st->naffs + 2, sizeof(*cmps));
-	ops = xcalloc(nleak_here + st->naffs + 2, sizeof(*ops));
-	vals = xcalloc(nleak_here + 2, sizeof(*vals));
-	hkeys = xcalloc(nleak_here + 1, sizeof(*hkeys));
-	hmods = xcalloc(nleak_here + 1, sizeof(*hmods));
-	hs = xcalloc(nleak_here + 1, sizeof(*hs));
-	hids = xcalloc(nleak_here + 1, sizeof(*hids));
-	mine = xcalloc(c->nleaks + 1, sizeof(*mine));
-
-	/*
-	 * The handles, read now; one txn holds the block, at most
-	 * IPAM_TXN_OPS handles and the affinity keys, so a block with more
-	 * leaked handles than that takes several rounds (return 2).
-	 */
-	for (i = 0; i < c->nleaks; i++) {
-		struct ipam_leak *l = &c->leaks[i];
-
-		if (l->block != bi || done[i])
-			continue;
-		ord = model_block_ordinal(&b, &l->a);
-		attr = model_block_attr(&b, ord);
-		/* still allocated, to the same handle? */
-		if (attr == NULL ||
-		    (attr->handle_id == NULL) != (l->handle == NULL) ||
-		    (l->handle != NULL &&
-		        strcmp(attr->handle_id, l->handle) != 0)) {
-			fx->skipped++;
-			done[i] = true;
-			continue;
-		}
-		for (k = 0; l->handle != NULL && k < nh; k++)
-			if (strcmp(hids[k], l->handle) == 0)
-				break;
-		if (l->handle != NULL && k == nh) {
-			char hk[1200];
-			bool ok = false;
-
-			if (nh == IPAM_TXN_OPS) {
-				more = true;
-				continue;
-			}
-			if (model_handle_key(l->handle, hk, sizeof(hk)) == -1)
-				goto release;
-			if (etcd_get(st->etcd, hk, &res) == -1) {
-				fprintf(stderr, "podmeshctl: %s\n",
-				    etcd_error(st->etcd));
-				rc = -1;
-				goto out;
-			}
-			if (res.nkvs == 1 &&
-			    (j = ipam_kv_json(&res.kvs[0])) != NULL) {
-				ok = model_handle_from_json(
-				         j, &hs[nh], err, sizeof(err)) == 0;
-				json_decref(j);
-			}
-			hids[nh] = l->handle;
-			hkeys[nh] = xstrdup(hk);
-			/* no handle (or a broken one): nothing to count */
-			hmods[nh] = ok ? res.kvs[0].mod_revision : -1;
-			nh++;
-			etcd_result_clean(&res);
-		}
-		if (l->handle != NULL && hmods[k] != -1)
-			model_handle_add(&hs[k], &b.cidr, -1);
-release:
-		model_block_release(&b, &l->a);
-		mine[i] = true;
-		nrel++;
-	}
-	/* the affinity the check found, not one a node took since */
-	if (unaffine &&
-	    (b.affinity == NULL || blk->b.affinity == NULL ||
-	        strcmp(b.affinity, blk->b.affinity) != 0))
-		unaffine = false;
-	if (unaffine && !more) {
-		free(b.affinity);
-		b.affinity = NULL;
-	}
-
-	ncmp = nops = 0;
-	cmps[ncmp].target = ETCD_CMP_MOD;
-	cmps[ncmp].key = blk->key;
-	cmps[ncmp++].number = blk->mod;
-	ipam_block_op(blk->key, &b, &vals[nvals++], &ops[nops++]);
-	for (k = 0; k < nh; k++) {
-		if (hmods[k] == -1)
-			continue;
-		cmps[ncmp].target = ETCD_CMP_MOD;
-		cmps[ncmp].key = hkeys[k];
-		cmps[ncmp++].number = hmods[k];
-		ipam_handle_op(hkeys[k], &hs[k], &vals[nvals++], &ops[nops++]);
-	}
-	/* affinity keys of gone nodes for this block, in the last round */
-	for (i = 0; i < c->norphan_affs && !more; i++) {
-		struct ipam_aff *af = &st->affs[c->orphan_affs[i]];
-
-		if (af->mod == -1 || prefix_cmp(&af->cidr, &b.cidr) != 0)
-			continue;
-		cmps[ncmp].target = ETCD_CMP_MOD;
-		cmps[ncmp].key = af->key;
-		cmps[ncmp++].number = af->mod;
-		memset(&ops[nops], 0, sizeof(ops[nops]));
-		ops[nops].type = ETCD_OP_DELETE;
-		ops[nops++].key = af->key;
-		nafdel++;
-	}
-	memset(&txn, 0, sizeof(txn));
-	txn.cmp = cmps;
-	txn.ncmp = ncmp;
-	txn.success = ops;
-	txn.nsuccess = nops;
-	if (etcd_txn(st->etcd, &txn, &res) == -1) {
-		fprintf(stderr, "podmeshctl: %s\n", etcd_error(st->etcd));
-		rc = -1;
-		goto out;
-	}
-	rc = res.succeeded ? (more ? 2 : 0) : 1;
-	etcd_result_clean(&res);
-	if (rc != 1) {
-		char cidr[PREFIX_STRLEN];
-
-		for (i = 0; i < c->nleaks; i++)
-			done[i] = done[i] || mine[i];
-		prefix_ntop(&b.cidr, cidr, sizeof(cidr));
-		fx->released += nrel;
-		fx->affs_deleted += nafdel;
-		if (nrel > 0)
-			printf("Released %zu address%s in block %s\n", nrel,
-			    nrel == 1 ? "" : "es", cidr);
-		if (unaffine && !more) {
-			fx->unaffined++;
-			printf("Removed the affinity of block %s to %s\n", cidr,
-			    blk->b.affinity);
-		}
-		if (ops[0].type == ETCD_OP_DELETE) {
-			fx->blocks_deleted++;
-			printf("Deleted the empty block %s\n", cidr);
-		}
-		for (i = 0; i < nafdel; i++)
-			printf("Deleted the affinity %s\n",
-			    ops[nops - nafdel + i].key);
-		/* done with these: a retry of another block skips them */
-		for (i = 0; i < c->norphan_affs; i++)
-			if (prefix_cmp(&st->affs[c->orphan_affs[i]].cidr,
-			        &b.cidr) == 0)
-				st->affs[c->orphan_affs[i]].mod = -1;
-	}
-out:
-	for (k = 0; k < nh; k++) {
-		free(hkeys[k]);
-		model_handle_clean(&hs[k]);
-	}
-	free(hids);
-	free(mine);
-	for (k = 0; k < nvals; k++)
-		free(vals[k]);
-	free(hkeys);
-	free(hmods);
-	free(hs);
-	free(vals);
-	free(cmps);
-	free(ops);
-	model_block_clean(&b);
-	return rc;
-}
-
-/* drop candidates that a fresh look at endpoints and nodes clears */
-static int
-ipam_confirm(struct ipam_state *st, struct ipam_check *c)
-{
-	struct ipam_users u;
-	const struct model_ipam_attr *attr;
-	size_t i, n;
-	int ord;
-
-	if (ipam_load_users(st->etcd, &u) == -1)
-		return -1;
-	for (i = 0, n = 0; i < c->nleaks; i++) {
-		const struct ipam_block *b = &st->blocks[c->leaks[i].block];
-
-		ord = model_block_ordinal(&b->b, &c->leaks[i].a);
-		attr = model_block_attr(&b->b, ord);
-		if (attr != NULL && ipam_in_use(&u, attr, &c->leaks[i].a)) {
-			free(c->leaks[i].handle);
-			continue;
-		}
-		c->leaks[n++] = c->leaks[i];
-	}
-	c->nleaks = n;
-	for (i = 0, n = 0; i < c->norphan_blocks; i++) {
-		const char *host =
-		    model_block_host(&st->blocks[c->orphan_blocks[i]].b);
-
-		if (!ipam_has_str(u.nodes, u.nnodes, host))
-			c->orphan_blocks[n++] = c->orphan_blocks[i];
-	}
-	c->norphan_blocks = n;
-	for (i = 0, n = 0; i < c->norphan_affs; i++)
-		if (!ipam_has_str(
-		        u.nodes, u.nnodes, st->affs[c->orphan_affs[i]].host))
-			c->orphan_affs[n++] = c->orphan_affs[i];
-	c->norphan_affs = n;
-	ipam_users_clean(&u);
-	return 0;
-}
-
-static int
-ipam_fix(struct ipam_state *st, struct ipam_check *c)
-{
-	struct ipam_fixed fx;
-	struct etcd_result res;
-	struct etcd_cmp cmp;
-	struct etcd_op op;
-	struct etcd_txn txn;
-	bool *touch, *unaff;
-	size_t i, nfailed = 0;
-	int rc, tries;
-
-	memset(&fx, 0, sizeof(fx));
-	printf("\nFixing...\n");
-	if (ipam_confirm(st, c) == -1)
-		return -1;
-	c->done = xcalloc(c->nleaks + 1, sizeof(*c->done));
-	touch = xcalloc(st->nblocks + 1, sizeof(*touch));
-	unaff = xcalloc(st->nblocks + 1, sizeof(*unaff));
-	for (i = 0; i < c->nleaks; i++)
-		touch[c->leaks[i].block] = true;
-	for (i = 0; i < c->norphan_blocks; i++)
-		touch[c->orphan_blocks[i]] = unaff[c->orphan_blocks[i]] = true;
-	for (i = 0; i < c->norphan_affs; i++) {
-		size_t k;
-
-		for (k = 0; k < st->nblocks; k++)
-			if (prefix_cmp(&st->blocks[k].b.cidr,
-			        &st->affs[c->orphan_affs[i]].cidr) == 0)
-				touch[k] = true;
-	}
-	for (i = 0; i < st->nblocks; i++) {
-		if (!touch[i])
-			continue;
-		for (tries = 0, rc = 1; tries < IPAM_RETRIES && rc != 0;
-		     tries++) {
-			rc = ipam_fix_block(st, c, i, unaff[i], &fx);
-			if (rc == 2)
-				tries = -1; /* progress: a new round */
-			if (rc == -1)
-				break;
-		}
-		if (rc == -1) {
-			free(touch);
-			free(unaff);
-			return -1;
-		}
-		if (rc == 1)
-			nfailed++;
-	}
-	/* affinity keys whose block is gone or another's */
-	for (i = 0; i < c->norphan_affs; i++) {
-		struct ipam_aff *af = &st->affs[c->orphan_affs[i]];
-
-		if (af->mod == -1)
-			continue;
-		memset(&cmp, 0, sizeof(cmp));
-		cmp.target = ETCD_CMP_MOD;
-		cmp.key = af->key;
-		cmp.number = af->mod;
-		memset(&op, 0, sizeof(op));
-		op.type = ETCD_OP_DELETE;
-		op.key = af->key;
-		memset(&txn, 0, sizeof(txn));
-		txn.cmp = &cmp;
-		txn.ncmp = 1;
-		txn.success = &op;
-		txn.nsuccess = 1;
-		if (etcd_txn(st->etcd, &txn, &res) == -1) {
-			fprintf(
-			    stderr, "podmeshctl: %s\n", etcd_error(st->etcd));
-			free(touch);
-			free(unaff);
-			return -1;
-		}
-		if (res.succeeded) {
-			fx.affs_deleted++;
-			printf("Deleted the affinity %s\n", af->key);
-		} else
-			nfailed++;
-		etcd_result_clean(&res);
-	}
-	free(touch);
-	free(unaff);
-	printf("Fixed: released %zu address%s, removed %zu block "
-	       "affinit%s and %zu affinity key%s, deleted %zu empty "
-	       "block%s.\n",
-	    fx.released, fx.released == 1 ? "" : "es", fx.unaffined,
-	    fx.unaffined == 1 ? "y" : "ies", fx.affs_deleted,
-	    fx.affs_deleted == 1 ? "" : "s", fx.blocks_deleted,
-	    fx.blocks_deleted == 1 ? "" : "s");
-	if (fx.skipped > 0)
-		printf("Left %zu address%s that changed since the check.\n",
-		    fx.skipped, fx.skipped == 1 ? "" : "es");
-	if (nfailed > 0) {
-		fprintf(stderr,
-		    "podmeshctl: %zu item%s kept changing and %s not fixed; "
-		    "run the check again\n",
-		    nfailed, nfailed == 1 ? "" : "s",
-		    nfailed == 1 ? "was" : "were");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-ipam_check(struct ctl *ctl, int argc, char **argv)
-{
-	struct ipam_state st;
-	struct ipam_check c;
-	int rc = 0;
-
-	if (ipam_load(ctl, &st, true) == -1)
-		return -1;
-	ipam_scan(&st, &c);
-	ipam_check_report(&st, &c);
-	if (ctl->fix)
-		rc = ipam_fix(&st, &c);
-	else if (c.nleaks + c.norphan_blocks + c.norphan_affs > 0)
-		printf("Run 'podmeshctl ipam check --fix' to release the "
-		       "leaked addresses and remove the affinities to missing "
-		       "nodes.\n");
-	ipam_check_clean(&c);
-	ipam_state_clean(&st);
-	return rc;
-}
-
 const struct ctl_cmd ipam_cmds[] = {
     {
         .group = "ipam",
@@ -1458,16 +965,20 @@ const struct ctl_cmd ipam_cmds[] = {
     {
         .group = "ipam",
         .name = "check",
-        .args = "[--fix]",
+        .args = "[--fix [--grace SECONDS]]",
         .help = "look for allocations no workload endpoint or node uses "
                 "(their handle names no endpoint's container), blocks and "
                 "affinities of nodes that do not exist, and handles no "
-                "allocation carries; report the counts.  --fix releases "
-                "those allocations, takes the affinity off those blocks "
-                "(deleting empty ones) and deletes the dangling affinity "
-                "keys; handles are only reported",
-        .opts = CTL_O_CONFIG | CTL_O_FIX,
+                "allocation carries; report the counts.  --fix looks again "
+                "after --grace seconds (default 300) and, of what both looks "
+                "found unchanged, releases those allocations, takes the "
+                "affinity off those blocks (deleting empty ones) and "
+                "deletes the dangling affinity keys; handles are only "
+                "reported.  --fix refuses to run while a node or workload "
+                "endpoint cannot be read",
+        .opts = CTL_O_CONFIG | CTL_O_FIX | CTL_O_GRACE,
         .exec = ipam_check,
+        .more_help = ipam_check_help,
     },
 };
 

@@ -14,7 +14,9 @@
  * place).
  *
  * Without --apply nothing is written: the plan is printed and the exit
- * status says whether it could be applied.
+ * status says whether it could be applied.  --force overwrites v3 keys
+ * that differ but IPAM ones (store/migrate.h says why); --force-ipam,
+ * only with --force, overwrites those too.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +53,13 @@ migrate_check_flags(const struct ctl *ctl)
 			    flag);
 			return 2;
 		}
+	}
+	if (ctl->force_ipam && !ctl->force) {
+		fprintf(stderr,
+		    "podmeshctl: --force-ipam goes with --force: it extends "
+		    "--force to the IPAM keys\n"
+		    "Try 'podmeshctl migrate from-etcdv2 --help'.\n");
+		return 2;
 	}
 	if ((ctl->v2_cert_file == NULL) != (ctl->v2_key_file == NULL)) {
 		fprintf(stderr,
@@ -102,7 +111,10 @@ migrate_source(struct ctl *ctl, struct migrate_src *src)
 	src->ec.key_file = ds->key_file;
 	src->ec.username = ds->username;
 	src->ec.password = ds->password;
-	if (ds->type == CTL_DS_ETCDV2)
+	if (ds->type == CTL_DS_ETCDV2 && strcmp(ds->source, "environment") == 0)
+		snprintf(src->why, sizeof(src->why),
+		    "the environment (DATASTORE_TYPE=etcdv2)");
+	else if (ds->type == CTL_DS_ETCDV2)
 		snprintf(src->why, sizeof(src->why),
 		    "the v1 calicoApiConfig in %s", ds->source);
 	else
@@ -138,12 +150,21 @@ migrate_from_v2(struct ctl *ctl, int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.apply = ctl->apply;
 	o.force = ctl->force;
+	o.force_ipam = ctl->force_ipam;
 	o.out = stdout;
 	printf("etcd v2 endpoints from %s; etcd v3 endpoints from %s\n",
 	    src.why, migrate_ds_name(ctl->ds, name, sizeof(name)));
 	rc = migrate_from_etcdv2(v2, v3, &o, &n, err, sizeof(err));
 	fflush(stdout);
 	etcdv2_free(v2);
+	if (n.kept > 0)
+		fprintf(stderr,
+		    "podmeshctl: %zu IPAM %s other values in etcd v3 and %s "
+		    "left alone: --force does not overwrite IPAM data "
+		    "(--force-ipam does; see --help for why that is "
+		    "dangerous)\n",
+		    n.kept, n.kept == 1 ? "key holds" : "keys hold",
+		    n.kept == 1 ? "was" : "were");
 	if (rc == 0)
 		return 0;
 	if (rc == 1) {
@@ -183,7 +204,9 @@ migrate_help(FILE *out)
 	    "information.  Felix configuration, policy, profiles, host "
 	    "endpoints\n"
 	    "and custom BIRD filters have no place in v3: they are listed as\n"
-	    "skipped.  The v2 data is never changed.\n"
+	    "skipped.  The only v2 key written is /calico/v1/Ready: --apply\n"
+	    "sets it to false first, so that v2.6 nodes stop allocating while\n"
+	    "the data is copied (and sets it back if nothing was written).\n"
 	    "\n"
 	    "Without --apply this is a dry run and nothing is written: it "
 	    "prints\n"
@@ -200,6 +223,23 @@ migrate_help(FILE *out)
 	    "errors, or v3 keys hold other values (conflicts) without "
 	    "--force,\n"
 	    "nothing at all is written.\n"
+	    "\n"
+	    "--force leaves IPAM keys (blocks, handles, affinities, the IPAM "
+	    "config)\n"
+	    "that differ alone, and lists them as kept: once Calico v3 runs, "
+	    "its CNI\n"
+	    "allocates addresses in those blocks, which the v2 snapshot does "
+	    "not\n"
+	    "know.  --force-ipam (with --force) overwrites them with the v2 "
+	    "snapshot\n"
+	    "too.  That is dangerous: addresses allocated in v3 since become "
+	    "free\n"
+	    "again and are handed out to a second pod while the first still "
+	    "uses\n"
+	    "them, and a block claimed by another node in v3 goes back to its "
+	    "v2\n"
+	    "owner.  Use it only when nothing allocates from etcd v3 yet (a\n"
+	    "migration that stopped half-way, with no Calico v3 running).\n"
 	    "\n"
 	    "etcd v2 is, in order: --v2-endpoints; else, when the "
 	    "configuration\n"
@@ -220,12 +260,12 @@ const struct ctl_cmd migrate_cmds[] = {
     {
         .group = "migrate",
         .name = "from-etcdv2",
-        .args = "[--apply] [--force]",
+        .args = "[--apply] [--force [--force-ipam]]",
         .help = "convert a Calico v2.6 datastore (etcd v2 API) into Calico's "
                 "v3 resources and IPAM data in etcd v3; a dry run that "
                 "prints the plan unless --apply",
-        .opts = CTL_O_CONFIG | CTL_O_APPLY | CTL_O_FORCE | CTL_O_V2_ENDPOINTS |
-            CTL_O_V2_CA | CTL_O_V2_CERT | CTL_O_V2_KEY,
+        .opts = CTL_O_CONFIG | CTL_O_APPLY | CTL_O_FORCE | CTL_O_FORCE_IPAM |
+            CTL_O_V2_ENDPOINTS | CTL_O_V2_CA | CTL_O_V2_CERT | CTL_O_V2_KEY,
         .exec = migrate_from_v2,
         .more_help = migrate_help,
     },

@@ -6,11 +6,13 @@
  * the options that command takes.  An option a command does not take is a
  * usage error, not silently ignored.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/etcd.h"
+#include "store/store.h"
 #include "ctl/ctl.h"
 
 #ifndef PODMESH_VERSION
@@ -59,6 +61,16 @@ static const struct ctl_opt {
     {NULL, "--fix", NULL, CTL_O_FIX,
         "release the leaked addresses and remove the affinities to "
         "missing nodes"},
+    {NULL, "--grace", "SECONDS", CTL_O_GRACE,
+        "with --fix: look again after SECONDS (default 300) and fix only "
+        "what both looks found unchanged; a pod start allocates its "
+        "address before it writes its workload endpoint, so a shorter "
+        "grace than a pod takes to start can release a live pod's address"},
+    {NULL, "--allow-partial", NULL, CTL_O_ALLOW_PARTIAL,
+        "when the writes do not fit one etcd transaction (128 operations, "
+        "1.5 MiB), write them in several, each all or nothing; an error "
+        "part-way leaves the transactions before it written.  Without it "
+        "such a file is refused and nothing is written"},
     {NULL, "--skip-exists", NULL, CTL_O_SKIP_EXISTS,
         "leave resources that exist already as they are (not an error)"},
     {NULL, "--skip-not-exists", NULL, CTL_O_SKIP_NOT_EXISTS,
@@ -68,8 +80,16 @@ static const struct ctl_opt {
         "writes nothing"},
     {NULL, "--force", NULL, CTL_O_FORCE,
         "overwrite v3 keys that hold other values (keeping their uid and "
-        "creationTimestamp); without it they are conflicts and nothing is "
-        "written"},
+        "creationTimestamp), but IPAM keys, which are left alone; without "
+        "it they are conflicts and nothing is written"},
+    {NULL, "--force-ipam", NULL, CTL_O_FORCE_IPAM,
+        "with --force: also overwrite the v3 IPAM blocks, handles, "
+        "affinities and config that differ with the v2 snapshot (without "
+        "it --force leaves them as v3 has them, listed as kept).  "
+        "Dangerous: once Calico v3 runs, its CNI allocates in v3 while the "
+        "v2 data is frozen, so overwriting a block frees addresses running "
+        "pods hold (two pods then get one address) and can hand a block "
+        "back to another node"},
     {NULL, "--v2-endpoints", "URLS", CTL_O_V2_ENDPOINTS,
         "the etcd v2 API of the Calico v2.6 datastore, comma separated; "
         "default: the endpoints of a v1 calicoApiConfig given by --config "
@@ -85,10 +105,11 @@ static const struct ctl_opt {
         "datastore settings: calicoctl.cfg (apiVersion v1 kind "
         "calicoApiConfig, or projectcalico.org/v3 kind CalicoAPIConfig) or "
         "a podmesh datastore: map.  Without it: " CTL_CONFIG_PATH
-        ", else " CTL_CALICOCTL_PATH ", else $ETCD_ENDPOINTS, "
-        "$ETCD_CA_CERT_FILE, $ETCD_CERT_FILE, $ETCD_KEY_FILE, "
-        "$ETCD_USERNAME, $ETCD_PASSWORD (each also read as CALICO_ETCD_..., "
-        "which wins), else " CTL_DEFAULT_ENDPOINT},
+        ", else " CTL_CALICOCTL_PATH ", else $ETCD_ENDPOINTS (or Calico "
+        "v2.6's $ETCD_SCHEME://$ETCD_AUTHORITY), $ETCD_CA_CERT_FILE, "
+        "$ETCD_CERT_FILE, $ETCD_KEY_FILE, $ETCD_USERNAME, $ETCD_PASSWORD, "
+        "$DATASTORE_TYPE (etcdv3, or v2.6's etcdv2) (each also read as "
+        "CALICO_..., which wins), else " CTL_DEFAULT_ENDPOINT},
     {"-s", "--socket", "PATH", CTL_O_SOCKET,
         "control socket of podmesh-bgpd; default $" CTL_SOCKET_ENV
         ", else " CTL_DEFAULT_BGPD_SOCKET},
@@ -391,6 +412,27 @@ ctl_set_opt(struct ctl *ctl, const struct ctl_opt *o, const char *val)
 	case CTL_O_FIX:
 		ctl->fix = true;
 		break;
+	case CTL_O_GRACE: {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(val, &end, 10);
+		if (errno != 0 || *end != '\0' || end == val || v < 0 ||
+		    v > CTL_MAX_GRACE)
+			return ctl_usage_error("--grace takes seconds, 0 to "
+			                       "%d, not '%s'",
+			    CTL_MAX_GRACE, val);
+		ctl->grace = (int)v;
+		ctl->grace_given = true;
+		break;
+	}
+	case CTL_O_ALLOW_PARTIAL:
+		ctl->allow_partial = true;
+		break;
+	case CTL_O_FORCE_IPAM:
+		ctl->force_ipam = true;
+		break;
 	case CTL_O_SKIP_EXISTS:
 		ctl->skip_exists = true;
 		break;
@@ -437,8 +479,10 @@ main(int argc, char **argv)
 	unsigned given = 0;
 	int i, nwords = 0, nargs, used, rv;
 
+	store_init();
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.output = OUTPUT_TABLE;
+	ctl.grace = CTL_DEFAULT_GRACE;
 	if ((env = getenv(CTL_SOCKET_ENV)) != NULL && *env != '\0')
 		ctl.socket = env;
 	else

@@ -21,10 +21,19 @@
  * nothing is written.  The writes then go in one etcd transaction whose
  * compares are what was checked (create: create_revision == 0; update and
  * delete: mod_revision == the one read), so a concurrent writer makes it
- * fail as a whole; it is then read and checked again.  Only when the
- * resources do not fit one transaction (etcd takes 128 operations by
- * default, --max-txn-ops, and 1.5 MiB) are they written one by one, each
- * with its own compare, which the output says before it starts.
+ * fail as a whole; it is then read and checked again.
+ *
+ * etcd bounds a transaction: 128 operations (--max-txn-ops) and 1.5 MiB
+ * (--max-request-bytes), measured on the protobuf request, not on the
+ * gateway's base64 JSON, so that is what is counted here.  A resource
+ * too big for any request is an error found with the others, before
+ * anything is written.  A file whose writes do not fit one transaction
+ * together is refused, unless --allow-partial: then they go in several,
+ * each with its compares, which the output says before it starts.
+ *
+ * Deleting an IPPool disables it, releases its blocks' affinities
+ * (ipam_pool.c) and then deletes it, as libcalico-go does; see
+ * res_pools().
  *
  * An apply whose value equals the stored one writes nothing for it (its
  * compare stays in the transaction), so applying what `get -o yaml`
@@ -47,7 +56,7 @@
 #include "ctl/ctl.h"
 
 #define RES_TXN_MAX_OPS 128 /* etcd's --max-txn-ops default */
-#define RES_TXN_MAX_BYTES (1024 * 1024) /* under its 1.5 MiB request */
+#define RES_MAX_REQUEST (1536 * 1024) /* its --max-request-bytes default */
 #define RES_RETRIES 5 /* transactions that lose a race */
 #define RES_MAX_STDIN (64 * 1024 * 1024)
 
@@ -92,6 +101,7 @@ struct res_item {
 	bool has_cmp;
 	struct etcd_cmp cmp;
 	char *value;
+	bool pool_released; /* an IPPool to delete: disabled, blocks freed */
 };
 
 struct res_run {
@@ -102,8 +112,11 @@ struct res_run {
 	struct res_item *items;
 	size_t n;
 	int nerrors;
-	bool partial; /* written one by one: errors no longer mean nothing */
+	bool partial; /* written in parts: errors no longer mean nothing */
+	bool etcd_refused; /* the last txn: etcd found it too large */
 };
+
+static void res_check_size(struct res_run *, struct res_item *);
 
 /* ---- messages ---- */
 
@@ -566,6 +579,7 @@ res_check(struct res_run *run)
 		run->items[i].cmp.key = run->items[i].key;
 		run->items[i].cmp.result = ETCD_CMP_EQUAL;
 		res_check_one(run, &run->items[i]);
+		res_check_size(run, &run->items[i]);
 	}
 	if (run->act != ACT_DELETE && res_check_pool_overlap(run) == -1)
 		return -1;
@@ -586,6 +600,93 @@ res_op(const struct res_item *it, struct etcd_op *op)
 		op->type = ETCD_OP_DELETE;
 }
 
+/*
+ * The size etcd measures a request by: the protobuf encoding of its
+ * InternalRaftRequest (a RequestHeader and the TxnRequest), which must
+ * not exceed --max-request-bytes.  Keys and values count as their bytes
+ * (the gateway's base64 is undone before), each field adds its tag and
+ * length; counted as an upper bound (enums and numbers as if present).
+ */
+static size_t
+res_pb_varint(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/* a length-delimited field of number < 16 */
+static size_t
+res_pb_field(size_t len)
+{
+	return 1 + res_pb_varint(len) + len;
+}
+
+/* a Compare, as TxnRequest.compare */
+static size_t
+res_pb_cmp(const struct etcd_cmp *c)
+{
+	size_t n = 2 + 2 + res_pb_field(strlen(c->key));
+
+	n += 1 + res_pb_varint((uint64_t)c->number);
+	return res_pb_field(n);
+}
+
+/* a PutRequest or DeleteRangeRequest in a RequestOp, as .success */
+static size_t
+res_pb_op(const struct res_item *it)
+{
+	size_t n = res_pb_field(strlen(it->key));
+
+	if (it->write == W_PUT)
+		n += res_pb_field(strlen(it->value));
+	return res_pb_field(res_pb_field(n));
+}
+
+/* the InternalRaftRequest around a TxnRequest of txn bytes */
+static size_t
+res_pb_request(const struct res_run *run, size_t txn)
+{
+	const char *user = run->ctl->ds != NULL ? run->ctl->ds->username : NULL;
+	/* RequestHeader: ID, auth_revision (varints), username */
+	size_t hdr = 11 + 11 + (user != NULL ? res_pb_field(strlen(user)) : 0);
+
+	return 2 + res_pb_varint(hdr) + hdr + res_pb_field(txn);
+}
+
+/* what an item adds to a TxnRequest: its compare (if sent) and its write */
+static size_t
+res_item_bytes(const struct res_item *it, bool all)
+{
+	size_t n = 0;
+
+	if (it->has_cmp && (all || it->write != W_NONE))
+		n += res_pb_cmp(&it->cmp);
+	if (it->write != W_NONE)
+		n += res_pb_op(it);
+	return n;
+}
+
+/* a write etcd cannot take whatever the transaction: an error, up front */
+static void
+res_check_size(struct res_run *run, struct res_item *it)
+{
+	size_t bytes;
+
+	if (it->write == W_NONE)
+		return;
+	bytes = res_pb_request(run, res_item_bytes(it, false));
+	if (bytes > RES_MAX_REQUEST)
+		res_error(run, it, "metadata.name",
+		    "%s: %zu bytes to write, more than etcd takes in one "
+		    "request (%d bytes, its --max-request-bytes default)",
+		    it->id, bytes, RES_MAX_REQUEST);
+}
+
 /* does etcd refuse this transaction for its size? */
 static bool
 res_too_big(const struct etcd *e)
@@ -598,46 +699,35 @@ res_too_big(const struct etcd *e)
 	        ee->http_status == 413);
 }
 
-/* 1 written, 0 a compare failed, -1 error, 2 too big for one txn */
+/*
+ * One txn of items [from, to): their writes and the compares of those
+ * (all: of the unchanged ones too).  1 written, 0 a compare failed, -1
+ * error, 2 too big (for our count, or etcd refused it as such).
+ */
 static int
-res_txn(struct res_run *run)
+res_send(struct res_run *run, size_t from, size_t to, bool all)
 {
 	struct etcd_cmp *cmps;
 	struct etcd_op *ops;
 	struct etcd_txn txn;
 	struct etcd_result res;
+	struct res_item *it;
 	size_t i, ncmp = 0, nops = 0, bytes = 0;
-	bool all_cmps;
 	int rc;
 
-	cmps = xcalloc(run->n + 1, sizeof(*cmps));
-	ops = xcalloc(run->n + 1, sizeof(*ops));
-	for (i = 0; i < run->n; i++)
-		nops += run->items[i].write != W_NONE;
-	/*
-	 * Unchanged resources keep their compare (the file is then checked
-	 * and applied at one revision) unless that makes the txn too long:
-	 * a write needs its compare, an unchanged resource does not.
-	 */
-	for (i = 0; i < run->n; i++)
-		ncmp += run->items[i].has_cmp;
-	all_cmps = ncmp <= RES_TXN_MAX_OPS;
-	ncmp = nops = 0;
-	for (i = 0; i < run->n; i++) {
-		if (run->items[i].has_cmp &&
-		    (all_cmps || run->items[i].write != W_NONE))
-			cmps[ncmp++] = run->items[i].cmp;
-		if (run->items[i].write != W_NONE) {
-			res_op(&run->items[i], &ops[nops++]);
-			bytes += 2 * strlen(run->items[i].key) + 64 +
-			    (run->items[i].value != NULL
-			            ? strlen(run->items[i].value)
-			            : 0);
-		}
+	cmps = xcalloc(to - from + 1, sizeof(*cmps));
+	ops = xcalloc(to - from + 1, sizeof(*ops));
+	for (i = from; i < to; i++) {
+		it = &run->items[i];
+		if (it->has_cmp && (all || it->write != W_NONE))
+			cmps[ncmp++] = it->cmp;
+		if (it->write != W_NONE)
+			res_op(it, &ops[nops++]);
+		bytes += res_item_bytes(it, all);
 	}
-	bytes = bytes * 4 / 3;
+	bytes = res_pb_request(run, bytes);
 	if (ncmp > RES_TXN_MAX_OPS || nops > RES_TXN_MAX_OPS ||
-	    bytes > RES_TXN_MAX_BYTES) {
+	    bytes > RES_MAX_REQUEST) {
 		rc = 2;
 		goto done;
 	}
@@ -651,9 +741,10 @@ res_txn(struct res_run *run)
 	txn.success = ops;
 	txn.nsuccess = nops;
 	if (etcd_txn(run->etcd, &txn, &res) == -1) {
-		if (res_too_big(run->etcd))
+		if (res_too_big(run->etcd)) {
+			run->etcd_refused = true;
 			rc = 2;
-		else {
+		} else {
 			fprintf(
 			    stderr, "podmeshctl: %s\n", etcd_error(run->etcd));
 			rc = -1;
@@ -668,54 +759,99 @@ done:
 	return rc;
 }
 
-/* one by one, each with its compare; the count of failures */
+/*
+ * The whole file in one txn.  Unchanged resources keep their compare
+ * (the file is then checked and written at one revision) unless that
+ * makes the txn too big: a write needs its compare, an unchanged resource
+ * does not.
+ */
 static int
-res_one_by_one(struct res_run *run, size_t *written)
+res_txn(struct res_run *run)
 {
-	struct etcd_result res;
-	struct etcd_txn txn;
-	struct etcd_op op;
-	struct res_item *it;
-	size_t i, nops = 0;
-	int failed = 0;
+	size_t i;
+	int rc;
 
+	run->etcd_refused = false;
+	if ((rc = res_send(run, 0, run->n, true)) != 2)
+		return rc;
 	for (i = 0; i < run->n; i++)
-		nops += run->items[i].write != W_NONE;
-	*written = 0;
-	if (nops == 0)
-		return 0; /* only compares, which the read already made */
-	printf("Note: %zu writes are more than one etcd transaction "
-	       "takes (%d operations, %d KiB); writing them one at a time: "
-	       "an error part-way leaves the ones before it written\n",
-	    nops, RES_TXN_MAX_OPS, RES_TXN_MAX_BYTES / 1024);
-	fflush(stdout);
-	for (i = 0; i < run->n; i++) {
-		it = &run->items[i];
-		if (it->write == W_NONE)
-			continue;
-		res_op(it, &op);
-		memset(&txn, 0, sizeof(txn));
-		txn.cmp = &it->cmp;
-		txn.ncmp = 1;
-		txn.success = &op;
-		txn.nsuccess = 1;
-		if (etcd_txn(run->etcd, &txn, &res) == -1) {
-			res_error(run, it, "metadata.name", "%s: not %s: %s",
-			    it->id, res_words[run->act].done,
-			    etcd_error(run->etcd));
-			failed++;
+		if (run->items[i].has_cmp && run->items[i].write == W_NONE)
+			return res_send(run, 0, run->n, false);
+	return 2;
+}
+
+/* the writes and their bytes, for messages */
+static size_t
+res_nwrites(const struct res_run *run, size_t *bytes)
+{
+	size_t i, n = 0;
+
+	*bytes = 0;
+	for (i = 0; i < run->n; i++)
+		if (run->items[i].write != W_NONE) {
+			n++;
+			*bytes += res_item_bytes(&run->items[i], false);
+		}
+	*bytes = res_pb_request(run, *bytes);
+	return n;
+}
+
+/*
+ * --allow-partial: the writes in several txns, in file order, each as
+ * long as fits (max writes at most; halved when etcd refuses one as too
+ * big, as an etcd with lower limits does).  The first failure stops it:
+ * the txns before stay written.  0, or -1 after a message.
+ */
+static int
+res_partial(struct res_run *run, size_t *written, size_t *ntxn)
+{
+	size_t from = 0, to, nw, bytes, b, max = RES_TXN_MAX_OPS;
+	struct res_item *it;
+	int rc;
+
+	*written = *ntxn = 0;
+	while (from < run->n) {
+		for (to = from, nw = 0, bytes = 0; to < run->n; to++) {
+			it = &run->items[to];
+			if (it->write == W_NONE)
+				continue;
+			b = res_item_bytes(it, false);
+			if (nw > 0 &&
+			    (nw + 1 > max ||
+			        res_pb_request(run, bytes + b) >
+			            RES_MAX_REQUEST))
+				break;
+			nw++;
+			bytes += b;
+		}
+		if (nw == 0)
+			break;
+		if ((rc = res_send(run, from, to, false)) == 2) {
+			if (nw == 1) {
+				fprintf(stderr,
+				    "podmeshctl: etcd refused a single write "
+				    "as too large: %s\n",
+				    etcd_error(run->etcd));
+				return -1;
+			}
+			max = nw / 2;
 			continue;
 		}
-		if (!res.succeeded) {
-			res_error(run, it, "metadata.name",
-			    "%s: not %s: it changed since it was read", it->id,
-			    res_words[run->act].done);
-			failed++;
-		} else
-			(*written)++;
-		etcd_result_clean(&res);
+		if (rc == -1)
+			return -1;
+		if (rc == 0) {
+			fprintf(stderr,
+			    "podmeshctl: transaction %zu (%zu writes) not "
+			    "written: a resource in it changed since it was "
+			    "read; run the command again\n",
+			    *ntxn + 1, nw);
+			return -1;
+		}
+		*written += nw;
+		(*ntxn)++;
+		from = to;
 	}
-	return failed;
+	return 0;
 }
 
 /* "Successfully applied 3 'IPPool' resource(s)", as calicoctl */
@@ -749,11 +885,164 @@ res_summary(struct res_run *run, size_t done, size_t of)
 	printf("\n");
 }
 
+/* too big for one txn: refused, or (--allow-partial) written in parts */
+static int
+res_too_big_run(struct res_run *run)
+{
+	size_t nw, bytes, written, ntxn;
+
+	nw = res_nwrites(run, &bytes);
+	if (!run->ctl->allow_partial) {
+		fprintf(stderr,
+		    "podmeshctl: %s: %zu writes (%zu bytes) do not fit one "
+		    "etcd transaction (%s); nothing was written\n"
+		    "podmeshctl: --allow-partial writes them in several "
+		    "transactions, each all or nothing: an error part-way "
+		    "leaves the ones before it written\n",
+		    run->file != NULL ? run->file : "podmeshctl", nw, bytes,
+		    run->etcd_refused
+		        ? "etcd refused it as too large: its --max-txn-ops "
+		          "or --max-request-bytes is below the defaults"
+		        : "etcd takes 128 operations and 1572864 bytes by "
+		          "default");
+		return -1;
+	}
+	run->partial = true;
+	printf("Note: %zu writes (%zu bytes) are more than one etcd "
+	       "transaction takes; writing them in several (--allow-partial): "
+	       "an error part-way leaves the ones before it written\n",
+	    nw, bytes);
+	fflush(stdout);
+	if (res_partial(run, &written, &ntxn) == -1) {
+		fprintf(stderr,
+		    "podmeshctl: %zu of %zu writes were written, in %zu "
+		    "transaction%s\n",
+		    written, nw, ntxn, ntxn == 1 ? "" : "s");
+		return -1;
+	}
+	res_summary(run, run->n, run->n);
+	return 0;
+}
+
+/* ---- IPPool deletion ---- */
+
+/* the CIDR of a stored pool, from the value read */
+static int
+res_pool_cidr(const struct res_item *it, struct prefix *p)
+{
+	const char *s = json_string_value(
+	    json_object_get(json_object_get(it->cur, "spec"), "cidr"));
+
+	if (s == NULL || model_prefix_parse(s, p) == -1)
+		return -1;
+	prefix_mask(p);
+	return 0;
+}
+
+/* spec.disabled: true, compared against the mod_revision read */
+static int
+res_pool_disable(struct res_run *run, struct res_item *it)
+{
+	struct etcd_result res;
+	json_t *v, *spec;
+	char *val;
+	int rc;
+
+	spec = json_object_get(it->cur, "spec");
+	if (json_is_true(json_object_get(spec, "disabled")))
+		return 0;
+	v = json_deep_copy(it->cur);
+	json_object_set_new(
+	    json_object_get(v, "spec"), "disabled", json_true());
+	val = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(v);
+	if (val == NULL)
+		fatalx("%s: json_dumps", __func__);
+	rc = etcd_cas_put(
+	    run->etcd, it->key, val, strlen(val), it->mod, 0, &res);
+	free(val);
+	if (rc == -1) {
+		fprintf(stderr, "podmeshctl: %s\n", etcd_error(run->etcd));
+		return -1;
+	}
+	etcd_result_clean(&res);
+	if (rc == 0)
+		printf("%s: disabled, so that nothing allocates from it\n",
+		    it->id);
+	return rc; /* 1: changed since read */
+}
+
+/*
+ * Before the pools of a delete go: each is checked (every block inside it
+ * decodes), then disabled and its blocks released (ipam_pool.c), as
+ * calicoctl does.  0: nothing (more) to do; 1: done now, read and check
+ * again (the pools' revisions moved); -1 after a message.
+ */
+static int
+res_pools(struct res_run *run)
+{
+	struct ipam_pool_release out;
+	struct res_item *it;
+	struct prefix cidr;
+	size_t i;
+	bool any = false;
+	int rc;
+
+	for (i = 0; i < run->n; i++) {
+		it = &run->items[i];
+		if (it->r.kind != MODEL_IPPOOL || it->write != W_DELETE ||
+		    it->pool_released)
+			continue;
+		if (res_pool_cidr(it, &cidr) == -1) {
+			res_error(run, it, "metadata.name",
+			    "%s: the stored pool has no valid spec.cidr, so "
+			    "its blocks cannot be found and released; not "
+			    "deleted",
+			    it->id);
+			return -1;
+		}
+		if (ipam_pool_check(run->etcd, &cidr, it->id) == -1) {
+			run->nerrors++;
+			return -1;
+		}
+		any = true;
+	}
+	if (!any)
+		return 0;
+	for (i = 0; i < run->n; i++) {
+		it = &run->items[i];
+		if (it->r.kind != MODEL_IPPOOL || it->write != W_DELETE ||
+		    it->pool_released)
+			continue;
+		res_pool_cidr(it, &cidr);
+		if ((rc = res_pool_disable(run, it)) != 0)
+			return rc;
+		/* checked against the value it was disabled from */
+		free(it->given_rv);
+		it->given_rv = NULL;
+		run->partial = true;
+		if (ipam_pool_release(run->etcd, &cidr, it->id, &out) == -1) {
+			fprintf(stderr,
+			    "podmeshctl: %s is disabled but not deleted\n",
+			    it->id);
+			return -1;
+		}
+		it->pool_released = true;
+		printf("%s: released its blocks: %zu empty deleted, %zu "
+		       "still holding %zu address%s kept without affinity, "
+		       "%zu affinity key%s deleted\n",
+		    it->id, out.blocks_deleted, out.blocks_kept, out.addrs_kept,
+		    out.addrs_kept == 1 ? "" : "es", out.affs_deleted,
+		    out.affs_deleted == 1 ? "" : "s");
+	}
+	return 1;
+}
+
 static int
 res_run(struct res_run *run)
 {
-	size_t written = 0, i, nops;
-	int attempt, rc, failed;
+	int attempt, rc;
+	size_t i;
 
 	if ((run->etcd = ctl_etcd(run->ctl)) == NULL)
 		return -1;
@@ -771,25 +1060,20 @@ res_run(struct res_run *run)
 			return -1;
 		if (res_check(run) == -1)
 			return -1;
+		if (run->act == ACT_DELETE) {
+			if ((rc = res_pools(run)) == -1)
+				return -1;
+			if (rc == 1)
+				continue; /* the pools moved: read again */
+		}
 		if ((rc = res_txn(run)) == 1) {
 			res_summary(run, run->n, run->n);
 			return 0;
 		}
 		if (rc == -1)
 			return -1;
-		if (rc == 2) {
-			run->partial = true;
-			failed = res_one_by_one(run, &written);
-			for (nops = 0, i = 0; i < run->n; i++)
-				nops += run->items[i].write != W_NONE;
-			res_summary(run, run->n - failed, run->n);
-			if (failed > 0)
-				fprintf(stderr,
-				    "podmeshctl: %d of %zu writes failed, %zu "
-				    "written\n",
-				    failed, nops, written);
-			return failed == 0 ? 0 : -1;
-		}
+		if (rc == 2)
+			return res_too_big_run(run);
 		/* a compare failed: someone wrote meanwhile; look again */
 	}
 	fprintf(stderr,
@@ -952,11 +1236,31 @@ res_more_help(FILE *out)
 	    "go in one etcd transaction that fails as a whole if any of them "
 	    "changed\n"
 	    "meanwhile.  Errors read FILE:LINE: document N: FIELD: message.  "
-	    "Only files of\n"
-	    "more than %d writes (etcd's transaction limit) are written one "
-	    "resource at a\n"
-	    "time, which the output says first.\n\n",
-	    RES_TXN_MAX_OPS);
+	    "A resource\n"
+	    "larger than etcd takes in one request (%d bytes, its\n"
+	    "--max-request-bytes default) is an error.  Writes that do not "
+	    "fit one\n"
+	    "transaction together (more than %d, etcd's --max-txn-ops "
+	    "default, or more\n"
+	    "than %d bytes) are refused, nothing written, unless\n"
+	    "--allow-partial, which writes them in several transactions (the "
+	    "output\n"
+	    "says so first).\n"
+	    "\n"
+	    "Deleting an IPPool, as calicoctl does, first disables it (no new "
+	    "addresses\n"
+	    "come from it), then takes the affinity off every block inside "
+	    "it, deleting\n"
+	    "the empty ones and the blocks' affinity keys (one "
+	    "compare-and-swap\n"
+	    "transaction per block), then deletes it.  Blocks that still hold "
+	    "addresses\n"
+	    "stay, affine to no node, until their pods release them.  Those "
+	    "steps stay\n"
+	    "done if the deletion then fails; a block that does not decode "
+	    "makes it\n"
+	    "refuse before anything is written.\n\n",
+	    RES_MAX_REQUEST, RES_TXN_MAX_OPS, RES_MAX_REQUEST);
 	get_kinds_help(out);
 }
 
@@ -966,7 +1270,8 @@ const struct ctl_cmd resource_cmds[] = {
         .args = "-f FILE",
         .help = "create the resources of FILE; none may exist yet, unless "
                 "--skip-exists",
-        .opts = CTL_O_CONFIG | CTL_O_FILE | CTL_O_NAMESPACE | CTL_O_SKIP_EXISTS,
+        .opts = CTL_O_CONFIG | CTL_O_FILE | CTL_O_NAMESPACE |
+            CTL_O_SKIP_EXISTS | CTL_O_ALLOW_PARTIAL,
         .exec = res_create,
         .more_help = res_more_help,
     },
@@ -976,7 +1281,8 @@ const struct ctl_cmd resource_cmds[] = {
         .help = "create the resources of FILE, or update those that exist "
                 "(keeping their uid and creationTimestamp); one equal to "
                 "the stored one is left as it is",
-        .opts = CTL_O_CONFIG | CTL_O_FILE | CTL_O_NAMESPACE,
+        .opts =
+            CTL_O_CONFIG | CTL_O_FILE | CTL_O_NAMESPACE | CTL_O_ALLOW_PARTIAL,
         .exec = res_apply,
         .more_help = res_more_help,
     },
@@ -986,7 +1292,8 @@ const struct ctl_cmd resource_cmds[] = {
         .help = "update the resources of FILE; each must exist, and a "
                 "metadata.resourceVersion given must still be the stored "
                 "one",
-        .opts = CTL_O_CONFIG | CTL_O_FILE | CTL_O_NAMESPACE,
+        .opts =
+            CTL_O_CONFIG | CTL_O_FILE | CTL_O_NAMESPACE | CTL_O_ALLOW_PARTIAL,
         .exec = res_replace,
         .more_help = res_more_help,
     },
@@ -998,8 +1305,8 @@ const struct ctl_cmd resource_cmds[] = {
                 "metadata.resourceVersion in FILE must still be the stored "
                 "one",
         .maxargs = 2,
-        .opts =
-            CTL_O_CONFIG | CTL_O_FILE | CTL_O_NAMESPACE | CTL_O_SKIP_NOT_EXISTS,
+        .opts = CTL_O_CONFIG | CTL_O_FILE | CTL_O_NAMESPACE |
+            CTL_O_SKIP_NOT_EXISTS | CTL_O_ALLOW_PARTIAL,
         .exec = res_delete,
         .more_help = res_more_help,
     },

@@ -250,17 +250,35 @@ mval_ifaddr_parse(const char *s, struct prefix *p)
 	return 0;
 }
 
+/*
+ * Go's net.ParseMAC, which Calico's "mac" validation calls: 6, 8 or 20
+ * octets as xx:xx:.. or xx-xx-.. (one separator throughout), or as
+ * dotted groups of four hex digits, xxxx.xxxx.xxxx.
+ */
 static bool
 mac_valid(const char *s)
 {
-	size_t i;
+	size_t len = strlen(s), n, i, grp;
+	char sep;
 
-	/* six octets as xx:xx:.. or xx-xx-.., the form Calico writes */
-	if (strlen(s) != 17)
+	if (len < 14)
 		return false;
-	for (i = 0; i < 17; i++) {
-		if (i % 3 == 2) {
-			if (s[i] != s[2] || (s[i] != ':' && s[i] != '-'))
+	if (s[2] == ':' || s[2] == '-') {
+		sep = s[2];
+		grp = 3;
+	} else if (s[4] == '.') {
+		sep = '.';
+		grp = 5;
+	} else
+		return false;
+	if ((len + 1) % grp != 0)
+		return false;
+	n = (len + 1) / grp * (grp - 1) / 2; /* octets */
+	if (n != 6 && n != 8 && n != 20)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (i % grp == grp - 1) {
+			if (s[i] != sep)
 				return false;
 		} else if (!isxdigit((unsigned char)s[i]))
 			return false;

@@ -308,8 +308,10 @@ ok "check without --fix writes nothing"
 
 # ---------------------------------------------------------------------------
 step "ipam check --fix"
-out=$("$CTL" ipam check --fix) || fail "check --fix: $out"
+out=$("$CTL" ipam check --fix --grace 1) || fail "check --fix: $out"
 log "$(sed -n '/^Fixing/,$p' <<<"$out")"
+expect "fix: confirmed after the grace period" "$out" '^Fixing: confirming in 1 s \(--grace\) that these are still unused\.\.\.$'
+expect "fix: all confirmed" "$out" '^Confirmed: 149 of 149 allocations, 2 of 2 blocks and 3 of 3 affinities still unused and unchanged\.$'
 expect "fix summary" "$out" '^Fixed: released 149 addresses, removed 2 block affinities and 3 affinity keys, deleted 1 empty block\.$'
 expect "the /24 in two rounds" "$out" '^Released 120 addresses in block 198\.18\.6\.0/24$'
 expect "the /24, second round" "$out" '^Released 10 addresses in block 198\.18\.6\.0/24$'
@@ -357,12 +359,229 @@ done
 out=$("$CTL" ipam check) || fail "check again: $out"
 expect "nothing left" "$out" '^Check complete; found 0 problems and 1 handle without allocations\.$'
 before=$(snapshot)
-out=$("$CTL" ipam check --fix) || fail "second --fix: $out"
-expect "second --fix" "$out" '^Fixed: released 0 addresses, removed 0 block affinities and 0 affinity keys, deleted 0 empty blocks\.$'
+out=$("$CTL" ipam check --fix --grace 1) || fail "second --fix: $out"
+expect "second --fix" "$out" '^Nothing to fix\.$'
 [ "$before" = "$(snapshot)" ] || fail "a second --fix wrote"
 ok "a second --fix changes nothing"
 out=$("$CTL" ipam show)
 expect "usage after the fix: pool-a" "$out" '^IP Pool +198\.18\.0\.0/24 +256 +4 \(2%\) +252 \(98%\)$'
 expect "usage after the fix: pool-b" "$out" '^IP Pool +198\.18\.4\.0/22 +1024 +1 \(0%\) +1023 \(100%\)$'
+
+# ---------------------------------------------------------------------------
+step "check: users the model refuses still hold their addresses"
+# 198.18.8.0/26 node1: .1 an endpoint with an invalid interfaceName (its
+# containerID holds .1), .2 one with an invalid MAC and another handle
+# (its ipNetworks hold .2), .5 the IPIP address of node3, a Node with an
+# invalid AS number, under a handle that is not the tunnel's; .3 leaked
+ectl put $B/198.18.8.0-26 "$(mkblock 198.18.8.0/26 host:node1 \
+    1=k8s-pod-network.wbad 2=k8s-pod-network.wip 3=k8s-pod-network.gone8 \
+    5=k8s-pod-network.n3tun)" >/dev/null
+for h in wbad wip gone8 n3tun; do handle k8s-pod-network.$h '"198.18.8.0/26":1'; done
+ectl put $R/workloadendpoints/default/node1-k8s-pod--w1-eth0 \
+    '{"kind":"WorkloadEndpoint","apiVersion":"projectcalico.org/v3","metadata":{"name":"node1-k8s-pod--w1-eth0","namespace":"default"},"spec":{"orchestrator":"k8s","node":"node1","pod":"pod-w1","endpoint":"eth0","containerID":"wbad","ipNetworks":["198.18.8.1/32"],"interfaceName":"cali1a2b3c4d5e6f"}}' >/dev/null
+ectl put $R/workloadendpoints/default/node1-k8s-pod--w2-eth0 \
+    '{"kind":"WorkloadEndpoint","apiVersion":"projectcalico.org/v3","metadata":{"name":"node1-k8s-pod--w2-eth0","namespace":"default"},"spec":{"orchestrator":"k8s","node":"node1","pod":"pod-w2","endpoint":"eth0","containerID":"w2-other","ipNetworks":["198.18.8.2/32"],"mac":"zz:zz"}}' >/dev/null
+ectl put $R/nodes/node3 \
+    '{"kind":"Node","apiVersion":"projectcalico.org/v3","metadata":{"name":"node3"},"spec":{"bgp":{"ipv4Address":"192.0.2.3/24","asNumber":0,"ipv4IPIPTunnelAddr":"198.18.8.5"}}}' >/dev/null
+out=$("$CTL" ipam check 2>"$PM_TMP/check.err") || fail "check: $out"
+err=$(cat "$PM_TMP/check.err")
+expect "the refused endpoint: a warning, read as it is" "$err" \
+    "^podmeshctl: warning: $R/workloadendpoints/default/node1-k8s-pod--w1-eth0: .*; WorkloadEndpoint default/node1-k8s-pod--w1-eth0: its containerID and ipNetworks read as they are\$"
+expect "the refused node: a warning" "$err" "^podmeshctl: warning: $R/nodes/node3: .*; its tunnel addresses read as they are\$"
+expect "only the leak" "$out" '^Found 1 allocation that no workload endpoint or node uses:$'
+expect "the leak" "$out" '^  198\.18\.8\.3  block 198\.18\.8\.0/26 \(host:node1\)  handle k8s-pod-network\.gone8$'
+out=$("$CTL" ipam check --fix --grace 1 2>/dev/null) || fail "check --fix: $out"
+expect "fixed: the leak" "$out" '^Fixed: released 1 address, removed 0 block affinities and 0 affinity keys, deleted 0 empty blocks\.$'
+v=$(value $B/198.18.8.0-26)
+jq -e '.allocations[1] != null and .allocations[2] != null and
+    .allocations[5] != null and .allocations[3] == null' <<<"$v" >/dev/null ||
+    fail "refused users' addresses released: $v"
+ok "the addresses of an endpoint and a node the model refuses kept"
+
+# ---------------------------------------------------------------------------
+step "check --fix refuses while an endpoint cannot be read at all"
+ectl put $B/198.18.8.0-26 "$(mkblock 198.18.8.0/26 host:node1 \
+    1=k8s-pod-network.wbad 2=k8s-pod-network.wip 4=k8s-pod-network.gone9 \
+    5=k8s-pod-network.n3tun)" >/dev/null
+handle k8s-pod-network.gone9 '"198.18.8.0/26":1'
+ectl put $R/workloadendpoints/default/node1-k8s-pod--w3-eth0 'not json {' >/dev/null
+out=$("$CTL" ipam check 2>/dev/null) || fail "check with an unreadable endpoint: $out"
+expect "check lists it" "$out" '^Could not read 1 node or workload endpoint; the addresses it holds may be listed below as leaked:$'
+expect "by key" "$out" "^  $R/workloadendpoints/default/node1-k8s-pod--w3-eth0: not a JSON object\$"
+before=$(snapshot)
+rc=0
+out=$("$CTL" ipam check --fix --grace 1 2>&1) || rc=$?
+[ $rc -eq 1 ] || fail "--fix with an unreadable endpoint: exit $rc: $out"
+expect "--fix refused" "$out" '^podmeshctl: --fix refused: 1 node or workload endpoint could not be read, and the addresses it holds would look leaked:$'
+expect "nothing written, said" "$out" 'nothing was written$'
+grep -q '^Fixing' <<<"$out" && fail "--fix went on: $out"
+[ "$before" = "$(snapshot)" ] || fail "--fix refused, yet wrote"
+ok "--fix refused: exit 1, nothing written"
+ectl del $R/workloadendpoints/default/node1-k8s-pod--w3-eth0 >/dev/null
+out=$("$CTL" ipam check --fix --grace 1 2>/dev/null) || fail "--fix once readable: $out"
+expect "once readable, fixed" "$out" '^Fixed: released 1 address,'
+
+# ---------------------------------------------------------------------------
+step "check --fix --grace: what comes into use meanwhile is kept"
+# 198.18.10.0/26 node1: .1 a pod being started (its endpoint is written
+# during the grace period), .2 released and given to another pod meanwhile,
+# .3 really leaked; 198.18.11.0/26 claimed by a node whose Node appears
+# meanwhile; the affinity key of a gone node (no block)
+ectl put $B/198.18.10.0-26 "$(mkblock 198.18.10.0/26 host:node1 \
+    1=k8s-pod-network.late 2=k8s-pod-network.swap 3=k8s-pod-network.dead10)" >/dev/null
+for h in late swap dead10; do handle k8s-pod-network.$h '"198.18.10.0/26":1'; done
+ectl put $B/198.18.11.0-26 "$(mkblock 198.18.11.0/26 host:late-node)" >/dev/null
+for a in late-node/ipv4/block/198.18.11.0-26 gone-x/ipv4/block/198.18.11.64-26; do
+	ectl put $A/$a '{"state":"confirmed","deleted":false}' >/dev/null
+done
+wep='{"kind":"WorkloadEndpoint","apiVersion":"projectcalico.org/v3","metadata":{"name":"node1-k8s-pod--late-eth0","namespace":"default"},"spec":{"orchestrator":"k8s","node":"node1","pod":"pod-late","endpoint":"eth0","containerID":"late","ipNetworks":["198.18.10.1/32"],"interfaceName":"calilate"}}'
+node='{"kind":"Node","apiVersion":"projectcalico.org/v3","metadata":{"name":"late-node"},"spec":{"bgp":{"ipv4Address":"192.0.2.9/24"}}}'
+blk=$(mkblock 198.18.10.0/26 host:node1 1=k8s-pod-network.late \
+    2=k8s-pod-network.swap2 3=k8s-pod-network.dead10)
+# the CNI and the node, as a watcher that writes the moment the check
+# says it waits (one transaction, well inside the 1 s grace)
+printf '%s\t%s\n' "$R/workloadendpoints/default/node1-k8s-pod--late-eth0" "$wep" \
+    "$R/nodes/late-node" "$node" "$B/198.18.10.0-26" "$blk" >"$PM_TMP/late.kv"
+: >"$PM_TMP/grace.out"
+cat >"$PM_TMP/late.py" <<'PYEOF'
+import sys, time, subprocess
+deadline = time.time() + 20
+while "confirming in" not in open(sys.argv[1]).read():
+    if time.time() > deadline:
+        sys.exit("the check never said it waits")
+    time.sleep(0.01)
+subprocess.run(["python3", sys.argv[2], sys.argv[3]], stdin=open(sys.argv[4]),
+               check=True)
+PYEOF
+python3 "$PM_TMP/late.py" "$PM_TMP/grace.out" "$PM_TMP/putmany.py" "$URL" \
+    "$PM_TMP/late.kv" &
+wpid=$!
+"$CTL" ipam check --fix --grace 1 >"$PM_TMP/grace.out" 2>"$PM_TMP/grace.err" ||
+    fail "check --fix --grace 1: $(cat "$PM_TMP/grace.out" "$PM_TMP/grace.err")"
+wait $wpid || fail "the late writer"
+out=$(cat "$PM_TMP/grace.out")
+log "$(sed -n '/^Fixing/,$p' <<<"$out")"
+expect "the first look found them all" "$out" '^Found 3 allocations that no workload endpoint or node uses:$'
+expect "the second kept one of each" "$out" '^Confirmed: 1 of 3 allocations, 0 of 1 block and 1 of 2 affinities still unused and unchanged\.$'
+expect "and said what it left" "$out" '^Left alone: 2 allocations, 1 block and 1 affinity that came into use or changed meanwhile\.$'
+v=$(value $B/198.18.10.0-26)
+jq -e '.attributes[.allocations[1]].handle_id == "k8s-pod-network.late" and
+    .attributes[.allocations[2]].handle_id == "k8s-pod-network.swap2" and
+    .allocations[3] == null' <<<"$v" >/dev/null || fail "block after the grace: $v"
+ok "the address whose endpoint appeared meanwhile kept"
+ok "the address given to another handle meanwhile kept"
+ok "the address leaked in both looks released"
+[ "$(value $B/198.18.11.0-26 | jq -r .affinity)" = host:late-node ] ||
+    fail "the late node's block lost its affinity"
+[ -n "$(value $A/late-node/ipv4/block/198.18.11.0-26)" ] || fail "the late node's affinity deleted"
+ok "the block and affinity of the node that appeared meanwhile kept"
+[ -z "$(value $A/gone-x/ipv4/block/198.18.11.64-26)" ] || fail "gone-x's affinity kept"
+ok "the affinity key missing in both looks deleted"
+
+# ---------------------------------------------------------------------------
+step "check --fix: 300 s by default; nothing written before the second look"
+ectl put $B/198.18.10.0-26 "$(mkblock 198.18.10.0/26 host:node1 \
+    1=k8s-pod-network.late 2=k8s-pod-network.swap2 9=k8s-pod-network.dead11)" >/dev/null
+before=$(snapshot)
+"$CTL" ipam check --fix >"$PM_TMP/default.out" 2>&1 &
+cpid=$!
+wait_until 10 grep -q 'confirming in 300 s (--grace)' "$PM_TMP/default.out" ||
+    fail "default grace: $(cat "$PM_TMP/default.out")"
+kill $cpid
+wait $cpid 2>/dev/null
+[ "$before" = "$(snapshot)" ] || fail "written before the grace period ended"
+ok "--fix waits 300 s by default, writing nothing meanwhile"
+expect "--help says the default" "$("$CTL" ipam check --help)" 'SECONDS \(default 300\)'
+rc=0
+out=$("$CTL" ipam check --grace 1 2>&1) || rc=$?
+[ $rc -eq 2 ] || fail "--grace without --fix: exit $rc: $out"
+expect "--grace without --fix: a usage error" "$out" '^podmeshctl: --grace goes with --fix$'
+rc=0
+out=$("$CTL" ipam check --fix --grace soon 2>&1) || rc=$?
+[ $rc -eq 2 ] || fail "--grace soon: exit $rc: $out"
+expect "--grace soon: a usage error" "$out" "^podmeshctl: --grace takes seconds, 0 to 86400, not 'soon'\$"
+
+# ---------------------------------------------------------------------------
+step "delete ippool: disabled, its blocks released, then deleted"
+cat >"$PM_TMP/pools.yaml" <<'YAMLEOF'
+- apiVersion: projectcalico.org/v3
+  kind: IPPool
+  metadata: {name: pool-c}
+  spec: {cidr: 198.18.12.0/24}
+- apiVersion: projectcalico.org/v3
+  kind: IPPool
+  metadata: {name: pool-d}
+  spec: {cidr: 198.18.13.0/24}
+- apiVersion: projectcalico.org/v3
+  kind: IPPool
+  metadata: {name: pool-e}
+  spec: {cidr: 198.18.14.0/24}
+YAMLEOF
+"$CTL" apply -f "$PM_TMP/pools.yaml" >/dev/null || fail "pools c, d, e"
+# pool-c: .0/26 node1 holding .5, .64/26 node2 empty, an affinity key of
+# node1 for .128/26 that has no block, an empty unaffined .192/26;
+# pool-d: .0/26 node1 with one address; pool-e: a block that is not JSON
+ectl put $B/198.18.12.0-26 "$(mkblock 198.18.12.0/26 host:node1 5=k8s-pod-network.pc5)" >/dev/null
+ectl put $B/198.18.12.64-26 "$(mkblock 198.18.12.64/26 host:node2)" >/dev/null
+ectl put $B/198.18.12.192-26 "$(mkblock 198.18.12.192/26 -)" >/dev/null
+ectl put $B/198.18.13.0-26 "$(mkblock 198.18.13.0/26 host:node1 1=k8s-pod-network.pd1)" >/dev/null
+ectl put $B/198.18.14.0-26 'garbage' >/dev/null
+handle k8s-pod-network.pc5 '"198.18.12.0/26":1'
+handle k8s-pod-network.pd1 '"198.18.13.0/26":1'
+for a in node1/ipv4/block/198.18.12.0-26 node2/ipv4/block/198.18.12.64-26 \
+    node1/ipv4/block/198.18.12.128-26 node1/ipv4/block/198.18.13.0-26 \
+    node1/ipv4/block/198.18.14.0-26; do
+	ectl put $A/$a '{"state":"confirmed","deleted":false}' >/dev/null
+done
+before=$(snapshot)
+rc=0
+out=$("$CTL" delete ippool pool-e 2>&1) || rc=$?
+[ $rc -eq 1 ] || fail "delete of a pool with a broken block: exit $rc: $out"
+expect "a block that does not decode: refused" "$out" \
+    "^podmeshctl: IPPool\\(pool-e\\): cannot release the pool's blocks: $B/198\\.18\\.14\\.0-26: not JSON"
+[ "$before" = "$(snapshot)" ] || fail "refused pool delete wrote"
+ok "refused before anything is written (not even disabled)"
+rev0=$(ectl get /calico -w json | jq -r .header.revision)
+out=$("$CTL" delete ippool pool-c) || fail "delete ippool pool-c: $out"
+log "$out"
+expect "disabled first" "$out" '^IPPool\(pool-c\): disabled, so that nothing allocates from it$'
+expect "a block in use: said" "$out" '^Block 198\.18\.12\.0/26 still holds 1 address: kept, affine to no node, until it is released$'
+expect "released" "$out" '^IPPool\(pool-c\): released its blocks: 2 empty deleted, 1 still holding 1 address kept without affinity, 3 affinity keys deleted$'
+expect "deleted" "$out" "^Successfully deleted 1 'IPPool' resource\\(s\\)\$"
+[ -z "$(value $R/ippools/pool-c)" ] || fail "pool-c still there"
+last=""
+for r in $(seq $((rev0 + 1)) "$(ectl get /calico -w json | jq -r .header.revision)"); do
+	v=$(ectl get $R/ippools/pool-c --rev=$r --print-value-only)
+	[ -n "$v" ] && last=$v
+done
+jq -e '.spec.disabled == true' <<<"$last" >/dev/null || fail "pool-c not disabled before it went: $last"
+ok "the pool was disabled before it was deleted"
+v=$(value $B/198.18.12.0-26)
+jq -e '.affinity == null and .attributes[.allocations[5]].handle_id == "k8s-pod-network.pc5"' \
+    <<<"$v" >/dev/null || fail "pool-c's block in use: $v"
+[ -n "$(value $H/k8s-pod-network.pc5)" ] || fail "the handle of an address in use gone"
+ok "a block still holding an address: kept, without affinity, its handle too"
+[ -z "$(value $B/198.18.12.64-26)" ] && [ -z "$(value $B/198.18.12.192-26)" ] ||
+    fail "pool-c's empty blocks kept"
+ok "its empty blocks deleted"
+left=$(ectl get --prefix $A/ --keys-only | grep -F 198.18.12. || true)
+[ -z "$left" ] || fail "pool-c's affinity keys left: $left"
+ok "its affinity keys deleted, that of a block never written too"
+[ "$(value $B/198.18.13.0-26 | jq -r .affinity)" = host:node1 ] &&
+    [ -n "$(value $A/node1/ipv4/block/198.18.13.0-26)" ] || fail "pool-d's block touched"
+ok "another pool's blocks and affinities untouched"
+# delete -f: the same steps
+printf 'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: pool-d}\nspec: {cidr: 198.18.13.0/24}\n' \
+    >"$PM_TMP/pool-d.yaml"
+out=$("$CTL" delete -f "$PM_TMP/pool-d.yaml") || fail "delete -f pool-d: $out"
+expect "delete -f: released" "$out" '^IPPool\(pool-d\): released its blocks: 0 empty deleted, 1 still holding 1 address kept without affinity, 1 affinity key deleted$'
+[ -z "$(value $R/ippools/pool-d)" ] && [ -z "$(value $A/node1/ipv4/block/198.18.13.0-26)" ] &&
+    [ "$(value $B/198.18.13.0-26 | jq -r .affinity)" = null ] || fail "delete -f pool-d"
+ok "delete -f: the same"
+ectl put $B/198.18.14.0-26 "$(mkblock 198.18.14.0/26 host:node1)" >/dev/null
+out=$("$CTL" delete ippool pool-e) || fail "delete pool-e once its block is repaired: $out"
+[ -z "$(value $B/198.18.14.0-26)" ] && [ -z "$(value $A/node1/ipv4/block/198.18.14.0-26)" ] &&
+    [ -z "$(value $R/ippools/pool-e)" ] || fail "pool-e once repaired"
+ok "repaired, the pool goes with its empty block"
 
 exit 0

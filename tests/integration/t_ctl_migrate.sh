@@ -17,6 +17,8 @@
 #  - a second --apply changes nothing (etcd's revision does not move);
 #  - a v3 key changed since, or a broken v1 value: exit 1, nothing
 #    written; --force overwrites the conflict;
+#  - an IPAM block v3 allocated from since: --force leaves it (and says
+#    so), --force-ipam (only with --force) overwrites it with v2's;
 #  - an unreachable etcd v2: exit 1 naming where its endpoints came from;
 #  - usage errors exit 2.
 # ~4 s.
@@ -285,6 +287,37 @@ pmctl migrate from-etcdv2 -c "$PM_TMP/v1.cfg" --apply --force
 expect "overwritten" "$OUT" "^updated +$peer "
 get get bgppeers 192-0-2-100 -o json
 jqok "the peer as v1 has it" "$OUT" '.spec.asNumber == 64513'
+
+# ---------------------------------------------------------------------------
+step "IPAM that v3 allocated from since: --force keeps it, --force-ipam not"
+# a Calico v3 CNI allocated 198.18.0.5 in node1's block after v2 was read
+blk=/calico/ipam/v2/assignment/ipv4/block/198.18.0.0-26
+v3 put "$blk" "$(v3 get "$blk" --print-value-only |
+    jq -c '.attributes += [{"handle_id": "k8s-pod-network.v3pod",
+        "secondary": null}] | .allocations[5] = (.attributes | length - 1) |
+        .unallocated -= [5]')" >/dev/null
+v3blk=$(v3 get "$blk" --print-value-only)
+pmctl migrate from-etcdv2 -c "$PM_TMP/v1.cfg" --force-ipam --apply
+[ "$RC" -eq 2 ] || fail "--force-ipam without --force: status $RC"
+expect "--force-ipam goes with --force" "$ERR" '^podmeshctl: --force-ipam goes with --force'
+pmctl migrate from-etcdv2 -c "$PM_TMP/v1.cfg" --apply --force
+[ "$RC" -eq 0 ] || fail "apply --force over a v3 allocation: status $RC"
+expect "the block kept, said on stderr" "$ERR" \
+    '^podmeshctl: 1 IPAM key holds other values in etcd v3 and was left alone: --force does not overwrite IPAM data \(--force-ipam does'
+[ "$(v3 get "$blk" --print-value-only)" = "$v3blk" ] ||
+    fail "--force overwrote a block v3 allocated from"
+ok "--force leaves the block v3 allocated from alone"
+pmctl migrate from-etcdv2 -c "$PM_TMP/v1.cfg" --apply --force --force-ipam
+[ "$RC" -eq 0 ] || fail "apply --force --force-ipam: status $RC"
+expect "--force-ipam overwrote it" "$OUT" "^updated +$blk "
+jqok "the block as v2 has it: the v3 allocation gone" "$(v3 get "$blk" --print-value-only)" \
+    '.allocations[5] == null and ([.attributes[].handle_id] |
+     index("k8s-pod-network.v3pod") == null)'
+pmctl migrate from-etcdv2 --help
+expect "--help: what --force-ipam does" "$OUT" \
+    'force-ipam \(with --force\) overwrites them with the v2 snapshot'
+expect "--help: why it is dangerous" "$OUT" \
+    'handed out to a second pod while the first still'
 
 v2set /calico/bgp/v1/global/peer_v4/192.0.2.101 '{"ip":"192.0.2.101"}'
 rev3=$(revision)

@@ -2,7 +2,8 @@
 # t_ctl_resources.sh: podmeshctl create|apply|replace|delete|get against a
 # real etcd 3.4 on loopback.  Checked: --help for every command; the
 # datastore configuration (calicoctl.cfg v1 and v3, podmesh's datastore:
-# map, ETCD_* and CALICO_ETCD_* environment, failover past a dead first
+# map, ETCD_* and CALICO_ETCD_* environment, Calico v2.6's etcdAuthority
+# and DATASTORE_TYPE=etcdv2, failover past a dead first
 # endpoint, refused kubernetes, TLS with a client certificate from files
 # and from inline PEM, refused without it); a multi-document create landing at
 # Calico's keys with uid, creationTimestamp, defaults and no
@@ -17,7 +18,11 @@
 # line, document and field, the exit status is 1 and etcd holds exactly
 # what it held before; all or nothing under two concurrent writers; more
 # writes than one transaction takes (client limit and an etcd started
-# with --max-txn-ops 8): written one by one, and said so.  ~10 s.
+# with --max-txn-ops 8): refused with nothing written, or with
+# --allow-partial written in several transactions, and said so; large
+# resources measured as etcd measures a request (1.4 MiB in one
+# transaction, three of 600 KiB refused together, one over 1.5 MiB an
+# error up front).  ~15 s.
 PM_TIMEOUT=120
 . "$(dirname "$0")/lib.sh"
 
@@ -81,7 +86,7 @@ step "help"
 out=$("$CTL" --help) || fail "--help"
 for c in "create -f FILE" "apply -f FILE" "replace -f FILE" \
     "delete (-f FILE | KIND NAME)" "get KIND [NAME]" "ipam show" \
-    "ipam release --ip IP" "ipam check [--fix]" "bgp peers"; do
+    "ipam release --ip IP" "ipam check [--fix [--grace SECONDS]]" "bgp peers"; do
 	grep -qF "  $c" <<<"$out" || fail "--help does not list '$c': $out"
 done
 ok "--help lists every command"
@@ -114,6 +119,14 @@ printf 'apiVersion: v1\nkind: calicoApiConfig\nmetadata:\nspec:\n  datastoreType
     "$URL" >"$PM_TMP/v1.cfg"
 "$CTL" -c "$PM_TMP/v1.cfg" get ippool >/dev/null || fail "v1 calicoApiConfig"
 ok "calicoctl.cfg v1 (calicoApiConfig)"
+printf 'apiVersion: v1\nkind: calicoApiConfig\nmetadata:\nspec:\n  etcdScheme: http\n  etcdAuthority: %s\n' \
+    "${URL#http://}" >"$PM_TMP/v1auth.cfg"
+"$CTL" -c "$PM_TMP/v1auth.cfg" get ippool >/dev/null || fail "v1 etcdAuthority"
+ok "calicoctl.cfg v1 of Calico v2.6: etcdScheme://etcdAuthority"
+env -u ETCD_ENDPOINTS -u CALICO_ETCD_ENDPOINTS DATASTORE_TYPE=etcdv2 \
+    ETCD_AUTHORITY="${URL#http://}" "$CTL" get ippool >/dev/null ||
+    fail "DATASTORE_TYPE=etcdv2 ETCD_AUTHORITY"
+ok "a v2.6 environment: DATASTORE_TYPE=etcdv2, ETCD_AUTHORITY"
 DEAD=$(etcd_free_port)
 printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nspec:\n  etcdEndpoints: "http://127.0.0.1:%s,%s"\n' \
     "$DEAD" "$URL" >"$PM_TMP/v3.cfg"
@@ -584,34 +597,55 @@ pmctl delete -f "$PM_TMP/nons.yaml" -n other >/dev/null || fail "delete -f -n"
 pmctl delete -f "$PM_TMP/nons.yaml" >/dev/null || fail "delete -f default"
 
 # ---------------------------------------------------------------------------
-step "more writes than one transaction"
+step "more writes than one transaction: refused, or --allow-partial"
 for i in $(seq 1 150); do
 	printf -- '---\napiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: many-%03d}\nspec: {peerIP: 198.51.100.%d, asNumber: 65100}\n' \
 	    "$i" "$((i % 250 + 1))"
 done >"$PM_TMP/many.yaml"
-out=$(pmctl create -f "$PM_TMP/many.yaml") || fail "150 creates: $out"
-expect "150 writes: said so" "$out" '^Note: 150 writes are more than one etcd transaction takes \(128 operations'
-expect "150 writes: done" "$out" "^Successfully created 150 'BGPPeer' resource\(s\)$"
+refused "150 creates: more than one transaction takes, refused" \
+    "many\.yaml: 150 writes \([0-9]+ bytes\) do not fit one etcd transaction \(etcd takes 128 operations and 1572864 bytes by default\); nothing was written$" \
+    pmctl create -f "$PM_TMP/many.yaml"
+out=$(pmctl create -f "$PM_TMP/many.yaml" --allow-partial) || fail "150 creates, --allow-partial: $out"
+expect "--allow-partial: said so" "$out" '^Note: 150 writes \([0-9]+ bytes\) are more than one etcd transaction takes; writing them in several \(--allow-partial\)'
+expect "--allow-partial: done" "$out" "^Successfully created 150 'BGPPeer' resource\(s\)$"
 [ "$(ectl get --prefix "$P/bgppeers/many-" --keys-only | grep -c .)" -eq 150 ] || fail "not 150"
+revs=$(ectl get --prefix "$P/bgppeers/many-" -w json | jq '[.kvs[].mod_revision] | unique | length')
+[ "$revs" -eq 2 ] || fail "150 creates in $revs transactions, wanted 2 (128 + 22)"
+ok "150 creates in two transactions (128 + 22)"
 out=$(pmctl apply -f "$PM_TMP/many.yaml") || fail "apply 150 unchanged: $out"
 [ "$out" = "Successfully applied 150 'BGPPeer' resource(s), 150 unchanged" ] ||
     fail "150 unchanged: $out"
-ok "150 unchanged: nothing to write, nothing said"
+ok "150 unchanged: nothing to write, no --allow-partial needed"
 refused "150 creates that exist: still checked first" \
     "many\.yaml:[0-9]+: document 150: metadata\.name: resource already exists" \
-    pmctl create -f "$PM_TMP/many.yaml"
-pmctl delete -f "$PM_TMP/many.yaml" >/dev/null || fail "delete 150"
+    pmctl create -f "$PM_TMP/many.yaml" --allow-partial
+refused "delete 150: refused without --allow-partial" 'do not fit one etcd transaction' \
+    pmctl delete -f "$PM_TMP/many.yaml"
+pmctl delete -f "$PM_TMP/many.yaml" --allow-partial >/dev/null || fail "delete 150"
 [ -z "$(ectl get --prefix "$P/bgppeers/many-" --keys-only)" ] || fail "many left"
-ok "deleted, one by one"
+ok "deleted, with --allow-partial"
 
-# an etcd that takes fewer: it refuses the transaction, we fall back
+# an etcd that takes fewer: it refuses the transaction, so do we, unless
+# --allow-partial, which then halves the transactions until they fit
 etcd_start small --max-txn-ops 8
 printf 'datastore: {endpoints: %s}\n' "$ETCD_URL" >"$PM_TMP/small.cfg"
+SURL=$ETCD_URL
 head -50 "$PM_TMP/many.yaml" >"$PM_TMP/ten.yaml" # 10 documents
-out=$("$CTL" -c "$PM_TMP/small.cfg" apply -f "$PM_TMP/ten.yaml") ||
+sbefore=$(ETCDCTL_API=3 etcdctl --endpoints "$SURL" get --prefix /calico -w json | jq -c .kvs)
+out=$("$CTL" -c "$PM_TMP/small.cfg" apply -f "$PM_TMP/ten.yaml" 2>&1) &&
+    fail "10 writes on --max-txn-ops 8, no --allow-partial: $out"
+expect "etcd's own limit: refused, said why" "$out" 'etcd refused it as too large: its --max-txn-ops or --max-request-bytes is below the defaults\); nothing was written$'
+expect "and what --allow-partial does" "$out" '^podmeshctl: --allow-partial writes them in several transactions, each all or nothing'
+[ "$sbefore" = "$(ETCDCTL_API=3 etcdctl --endpoints "$SURL" get --prefix /calico -w json | jq -c .kvs)" ] ||
+    fail "etcd's own limit: something was written"
+ok "etcd's own limit: nothing written"
+out=$("$CTL" -c "$PM_TMP/small.cfg" apply -f "$PM_TMP/ten.yaml" --allow-partial) ||
     fail "10 writes on --max-txn-ops 8: $out"
-expect "etcd's own limit: said so" "$out" '^Note: 10 writes are more than one etcd transaction takes'
-expect "etcd's own limit: done" "$out" "^Successfully applied 10 'BGPPeer' resource\(s\)$"
+expect "etcd's own limit, --allow-partial: done" "$out" "^Successfully applied 10 'BGPPeer' resource\(s\)$"
+revs=$(ETCDCTL_API=3 etcdctl --endpoints "$SURL" get --prefix "$P/bgppeers/many-" -w json |
+    jq '[.kvs[].mod_revision] | unique | length')
+[ "$revs" -eq 2 ] || fail "10 writes on --max-txn-ops 8 in $revs transactions, wanted 2 of 5"
+ok "etcd's own limit, --allow-partial: two transactions of 5"
 out=$("$CTL" -c "$PM_TMP/small.cfg" apply -f "$PM_TMP/ten.yaml") ||
     fail "10 unchanged on --max-txn-ops 8: $out"
 [ "$out" = "Successfully applied 10 'BGPPeer' resource(s), 10 unchanged" ] ||
@@ -622,5 +656,53 @@ out=$("$CTL" -c "$PM_TMP/small.cfg" apply -f "$PM_TMP/six.yaml" 2>&1)
 [ "$out" = "Successfully applied 6 'BGPPeer' resource(s)" ] ||
     fail "6 writes fit 8: $out"
 ok "and writes that fit stay in one transaction"
+etcd_stop small
+
+# ---------------------------------------------------------------------------
+step "large resources: etcd's 1.5 MiB request, counted as etcd counts it"
+# bigpeer NAME BYTES: a BGPPeer carrying an annotation of BYTES bytes
+bigpeer() {
+	printf -- '---\napiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: %s\n  annotations:\n    blob: %s\nspec: {peerIP: 192.0.2.%d, asNumber: 65200}\n' \
+	    "$1" "$(head -c "$2" /dev/zero | tr '\0' x)" "$((RANDOM % 200 + 1))"
+}
+# one of 1.4 MiB: more than 1 MiB once base64'd, yet one request for etcd
+{
+	bigpeer big-a 1468006
+	printf -- '---\napiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: small-a}\nspec: {peerIP: 192.0.2.201, asNumber: 65200}\n'
+} >"$PM_TMP/big1.yaml"
+out=$(pmctl create -f "$PM_TMP/big1.yaml" 2>&1) || fail "a 1.4 MiB resource: $out"
+[ "$out" = "Successfully created 2 'BGPPeer' resource(s)" ] || fail "a 1.4 MiB resource: $out"
+revs=$(ectl get --prefix "$P/bgppeers/" -w json |
+    jq '[.kvs[] | select((.key | @base64d) | test("/(big|small)-a$")) | .mod_revision] | unique | length')
+[ "$revs" -eq 1 ] || fail "a 1.4 MiB resource and a small one: $revs transactions"
+ok "a 1.4 MiB resource and another in one transaction"
+[ "$(value "$P/bgppeers/big-a" | jq '.metadata.annotations.blob | length')" -eq 1468006 ] ||
+    fail "big-a stored wrong"
+# three of 600 KiB fit no transaction together: refused, nothing written
+{
+	bigpeer big-b 614400
+	bigpeer big-c 614400
+	bigpeer big-d 614400
+} >"$PM_TMP/big3.yaml"
+refused "three of 600 KiB: too big together, refused" \
+    'big3\.yaml: 3 writes \(18[0-9]{5} bytes\) do not fit one etcd transaction \(etcd takes 128 operations and 1572864 bytes by default\); nothing was written' \
+    pmctl apply -f "$PM_TMP/big3.yaml"
+out=$(pmctl apply -f "$PM_TMP/big3.yaml" --allow-partial) || fail "three of 600 KiB, --allow-partial: $out"
+expect "three of 600 KiB, --allow-partial" "$out" "^Successfully applied 3 'BGPPeer' resource\(s\)$"
+revs=$(ectl get --prefix "$P/bgppeers/big-" -w json |
+    jq '[.kvs[] | select((.key | @base64d) | test("/big-[bcd]$")) | .mod_revision] | unique | length')
+[ "$revs" -eq 2 ] || fail "three of 600 KiB in $revs transactions, wanted 2"
+ok "three of 600 KiB, --allow-partial: two transactions"
+# one too big for any request: an error with file and document, up front
+{
+	printf -- '---\napiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: small-b}\nspec: {peerIP: 192.0.2.202, asNumber: 65200}\n'
+	bigpeer big-e 1610612
+} >"$PM_TMP/huge.yaml"
+refused "a resource over 1.5 MiB: an error, nothing written" \
+    'huge\.yaml:[0-9]+: document 2: metadata\.name: BGPPeer\(big-e\): 16[0-9]{5} bytes to write, more than etcd takes in one request \(1572864 bytes' \
+    pmctl apply -f "$PM_TMP/huge.yaml" --allow-partial
+for n in big-a small-a big-b big-c big-d; do
+	pmctl delete bgppeer $n >/dev/null || fail "delete $n"
+done
 
 exit 0

@@ -1,9 +1,11 @@
 /*
  * ctl/config.c (compiled into this test by tests/CMakeLists.txt): where
- * podmeshctl finds etcd.  calicoctl.cfg in its v1 and v3 forms, podmesh's
- * datastore: map, the environment with calicoctl's names (CALICO_ prefix
- * winning), the search order and the messages for bad files, which name
- * the file, line and field.
+ * podmeshctl finds etcd.  calicoctl.cfg in its v1 (with Calico v2.6's
+ * etcdAuthority and etcdScheme) and v3 forms, podmesh's datastore: map,
+ * the environment with calicoctl's names of either era (CALICO_ prefix
+ * winning; DATASTORE_TYPE=etcdv2 with ETCD_AUTHORITY and ETCD_SCHEME), the
+ * search order and the messages for bad files, which name the file, line
+ * and field.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,7 +23,7 @@
 static const char *const env_names[] = {"DATASTORE_TYPE", "ETCD_ENDPOINTS",
     "ETCD_USERNAME", "ETCD_PASSWORD", "ETCD_KEY_FILE", "ETCD_CERT_FILE",
     "ETCD_CA_CERT_FILE", "ETCD_KEY", "ETCD_CERT", "ETCD_CA_CERT",
-    "ETCD_DISCOVERY_SRV"};
+    "ETCD_DISCOVERY_SRV", "ETCD_AUTHORITY", "ETCD_SCHEME"};
 
 static void
 clear_env(void)
@@ -88,6 +90,69 @@ test_v1(void **state)
 	    -1);
 	assert_string_equal(err,
 	    "t.cfg:5: spec.etcdCACert: unknown field in a v1 configuration");
+}
+
+/*
+ * Calico v2.6's calicoctl.cfg names one etcd as etcdScheme://etcdAuthority
+ * (libcalico-go v1: scheme "http" and authority "127.0.0.1:2379" by
+ * default; etcdEndpoints, when given, wins).
+ */
+static void
+test_v1_authority(void **state)
+{
+	static const struct {
+		const char *spec;
+		const char *endpoints;
+	} cases[] = {
+	    {"  etcdAuthority: etcd.example:2379\n",
+	        "http://etcd.example:2379"},
+	    {"  etcdAuthority: 10.0.0.1:4001\n  etcdScheme: https\n",
+	        "https://10.0.0.1:4001"},
+	    {"  etcdScheme: https\n", "https://127.0.0.1:2379"},
+	    {"  etcdAuthority: a:2379\n  etcdEndpoints: http://b:2379\n",
+	        "http://b:2379"},
+	    {"  etcdAuthority: \"\"\n  etcdScheme: \"\"\n",
+	        CTL_DEFAULT_ENDPOINT},
+	};
+	struct ctl_dsconfig c;
+	char text[512], err[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text),
+		    "apiVersion: v1\nkind: calicoApiConfig\nmetadata:\n"
+		    "spec:\n  datastoreType: etcdv2\n%s",
+		    cases[i].spec);
+		if (parse(text, &c, err, sizeof(err)) != 0)
+			fail_msg("case %zu: %s", i, err);
+		assert_int_equal(c.type, CTL_DS_ETCDV2);
+		assert_string_equal(c.endpoints, cases[i].endpoints);
+		ctl_config_clean(&c);
+	}
+
+	assert_int_equal(parse("apiVersion: v1\nkind: calicoApiConfig\n"
+	                       "spec:\n  etcdScheme: ftp\n",
+	                     &c, err, sizeof(err)),
+	    -1);
+	assert_string_equal(
+	    err, "t.cfg:4: spec.etcdScheme: expected http or https");
+	assert_int_equal(parse("apiVersion: v1\nkind: calicoApiConfig\n"
+	                       "spec:\n  etcdAuthority: http://a:2379\n",
+	                     &c, err, sizeof(err)),
+	    -1);
+	assert_string_equal(err,
+	    "t.cfg:4: spec.etcdAuthority: expected HOST:PORT (the scheme goes "
+	    "in etcdScheme, several endpoints in etcdEndpoints)");
+	/* v2.6's fields are not v3's */
+	assert_int_equal(parse("apiVersion: projectcalico.org/v3\n"
+	                       "kind: CalicoAPIConfig\n"
+	                       "spec:\n  etcdAuthority: a:2379\n",
+	                     &c, err, sizeof(err)),
+	    -1);
+	assert_string_equal(err,
+	    "t.cfg:4: spec.etcdAuthority: unknown field in a "
+	    "projectcalico.org/v3 configuration (Calico v2.6's; use "
+	    "etcdEndpoints)");
 }
 
 static void
@@ -256,6 +321,47 @@ test_env(void **state)
 	assert_string_equal(c.endpoints, "http://prefixed:2379");
 	ctl_config_clean(&c);
 
+	/* a Calico v2.6 host's environment, where migrate runs */
+	clear_env();
+	setenv("DATASTORE_TYPE", "etcdv2", 1);
+	setenv("ETCD_AUTHORITY", "etcd1:2379", 1);
+	assert_int_equal(ctl_config_env(&c, err, sizeof(err)), 0);
+	assert_int_equal(c.type, CTL_DS_ETCDV2);
+	assert_string_equal(c.endpoints, "http://etcd1:2379");
+	assert_string_equal(c.source, "environment");
+	ctl_config_clean(&c);
+	setenv("ETCD_SCHEME", "https", 1);
+	assert_int_equal(ctl_config_env(&c, err, sizeof(err)), 0);
+	assert_string_equal(c.endpoints, "https://etcd1:2379");
+	ctl_config_clean(&c);
+	setenv("CALICO_ETCD_AUTHORITY", "etcd2:4001", 1);
+	assert_int_equal(ctl_config_env(&c, err, sizeof(err)), 0);
+	assert_string_equal(c.endpoints, "https://etcd2:4001");
+	ctl_config_clean(&c);
+	setenv("ETCD_ENDPOINTS", "http://e1:2379,http://e2:2379", 1);
+	assert_int_equal(ctl_config_env(&c, err, sizeof(err)), 0);
+	assert_string_equal(c.endpoints, "http://e1:2379,http://e2:2379");
+	assert_int_equal(c.type, CTL_DS_ETCDV2);
+	ctl_config_clean(&c);
+	/* the authority alone, with no type: the v3 API on that etcd */
+	clear_env();
+	setenv("ETCD_AUTHORITY", "etcd1:2379", 1);
+	assert_int_equal(ctl_config_env(&c, err, sizeof(err)), 0);
+	assert_int_equal(c.type, CTL_DS_ETCDV3);
+	assert_string_equal(c.endpoints, "http://etcd1:2379");
+	ctl_config_clean(&c);
+	setenv("ETCD_SCHEME", "tcp", 1);
+	assert_int_equal(ctl_config_env(&c, err, sizeof(err)), -1);
+	assert_string_equal(
+	    err, "environment: ETCD_SCHEME: expected http or https");
+	clear_env();
+	setenv("DATASTORE_TYPE", "etcdv4", 1);
+	assert_int_equal(ctl_config_env(&c, err, sizeof(err)), -1);
+	assert_string_equal(err,
+	    "environment: DATASTORE_TYPE: unknown datastore type \"etcdv4\" "
+	    "(etcdv3 or etcdv2)");
+	clear_env();
+
 	setenv("DATASTORE_TYPE", "kubernetes", 1);
 	assert_int_equal(ctl_config_env(&c, err, sizeof(err)), -1);
 	assert_string_equal(err,
@@ -332,6 +438,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_v1, setup),
+	    cmocka_unit_test_setup(test_v1_authority, setup),
 	    cmocka_unit_test_setup(test_v3, setup),
 	    cmocka_unit_test_setup(test_native, setup),
 	    cmocka_unit_test_setup(test_errors, setup),

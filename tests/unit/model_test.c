@@ -612,6 +612,83 @@ test_invalid(void **state)
 	}
 }
 
+/*
+ * spec.mac and vxlanTunnelMACAddr take what Go's net.ParseMAC takes (its
+ * test table): 6, 8 and 20 octets, with ':' or '-' between octets, or
+ * dotted groups of four hex digits; anything else is refused.
+ */
+static void
+test_mac(void **state)
+{
+	static const char *const good[] = {
+	    "00:00:5e:00:53:01",
+	    "02:00:5e:10:00:00:00:01",
+	    "00:00:00:00:fe:80:00:00:00:00:00:00:02:00:5e:10:00:00:00:01",
+	    "00-00-5e-00-53-01",
+	    "02-00-5e-10-00-00-00-01",
+	    "00-00-00-00-fe-80-00-00-00-00-00-00-02-00-5e-10-00-00-00-01",
+	    "0000.5e00.5301",
+	    "0200.5e10.0000.0001",
+	    "0000.0000.fe80.0000.0000.0000.0200.5e10.0000.0001",
+	    "0a58.0a00.0005",
+	    "AB:CD:EF:ab:cd:ef",
+	};
+	static const char *const badmac[] = {
+	    "01.02.03.04.05.06",
+	    "01:02:03:04:05:06:",
+	    "x1:02:03:04:05:06",
+	    "01002:03:04:05:06",
+	    "01:02003:04:05:06",
+	    "01:02:03:04:05:06:07",
+	    "01:02:03:04:05:06:07:08:09",
+	    "01:02-03:04:05:06",
+	    "0123.4567.89AB.CDEF.",
+	    "0123.4567.89AB.CDE",
+	    "0123:4567:89AF",
+	    "0123-4567.89ab",
+	    "01:02:03:04:05",
+	    "0000.5e00.530x",
+	    "0000.5e00.53:1",
+	    "00:00:5e:00:53:01 ",
+	};
+	char json[512], err[MODEL_ERRLEN], want[MODEL_ERRLEN];
+	struct resource r;
+	size_t i;
+	json_t *j;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(json, sizeof(json), WEP(WEPMETA, "{\"mac\":\"%s\"}"),
+		    good[i]);
+		j = parse_json(json);
+		if (resource_decode_flags(
+		        j, MODEL_STRICT, &r, err, sizeof(err)) == -1)
+			fail_msg("refused %s: %s", good[i], err);
+		assert_string_equal(r.wep.mac, good[i]);
+		resource_clean(&r);
+		json_decref(j);
+		snprintf(json, sizeof(json),
+		    NODE("{\"vxlanTunnelMACAddr\":\"%s\"}"), good[i]);
+		j = parse_json(json);
+		if (resource_decode_flags(
+		        j, MODEL_STRICT, &r, err, sizeof(err)) == -1)
+			fail_msg("refused %s: %s", good[i], err);
+		assert_string_equal(r.node.vxlan_tunnel_mac, good[i]);
+		resource_clean(&r);
+		json_decref(j);
+	}
+	for (i = 0; i < sizeof(badmac) / sizeof(badmac[0]); i++) {
+		snprintf(json, sizeof(json), WEP(WEPMETA, "{\"mac\":\"%s\"}"),
+		    badmac[i]);
+		j = parse_json(json);
+		if (resource_decode_flags(j, 0, &r, err, sizeof(err)) == 0)
+			fail_msg("accepted \"%s\"", badmac[i]);
+		snprintf(want, sizeof(want),
+		    "spec.mac: invalid MAC address \"%s\"", badmac[i]);
+		assert_string_equal(err, want);
+		json_decref(j);
+	}
+}
+
 /* lenient decoding keeps what it does not know; strict refuses it */
 static void
 test_unknown_fields(void **state)
@@ -1111,6 +1188,7 @@ main(void)
 	    cmocka_unit_test(test_pool_defaults),
 	    cmocka_unit_test(test_asn_forms),
 	    cmocka_unit_test(test_invalid),
+	    cmocka_unit_test(test_mac),
 	    cmocka_unit_test(test_unknown_fields),
 	    cmocka_unit_test(test_resource_version),
 	    cmocka_unit_test(test_keys),
