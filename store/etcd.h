@@ -247,11 +247,24 @@ void etcd_req_cancel(struct etcd_req *);
 /*
  * Watches (async only).  A watch streams events for a key or prefix from
  * start_revision (0: from now on).  When the stream breaks (etcd restarted,
- * endpoint lost) it reconnects, trying each endpoint, and resumes at the
- * revision after the last one it delivered, so nothing is missed or
- * repeated.  If that revision has been compacted meanwhile, it reports
- * ETCD_WATCH_COMPACTED and stops: the caller re-lists (etcd_list) and calls
- * etcd_watch_restart() with the listing's revision + 1.
+ * endpoint lost, a member without a leader) it reconnects, trying each
+ * endpoint, and resumes at the revision after the last one it delivered,
+ * so nothing is missed or repeated.  If that revision has been compacted
+ * meanwhile, it reports ETCD_WATCH_COMPACTED and stops: the caller re-lists
+ * (etcd_list) and calls etcd_watch_restart() with the listing's revision
+ * + 1.  The same goes for ETCD_WATCH_CANCELED, which also comes when a
+ * revision cannot be got past (an answer at it that does not parse, or is
+ * larger than the client takes, several times over).
+ *
+ * A stream that is not created within the handle's request timeout, or
+ * (idle_timeout_ms) brings nothing for that long once created, is taken
+ * for a frozen member: the watch resumes on the next endpoint.  A quiet key
+ * is silent for ever unless progress_notify is set; then etcd sends a
+ * progress notification every 10 minutes (its
+ * --experimental-watch-progress-notify-interval), and twice that is a
+ * sound idle_timeout_ms.  (Asking for progress on an open watch is not
+ * possible here: etcd 3.4's gateway starts the stream only once the
+ * request body has ended.)
  */
 struct etcd_watch_req {
 	const char *key;
@@ -260,6 +273,7 @@ struct etcd_watch_req {
 	int64_t start_revision;
 	int prev_kv; /* events carry the kv before the change */
 	int progress_notify; /* etcd sends empty updates to move revision */
+	int idle_timeout_ms; /* no message this long: next endpoint; 0: never */
 };
 
 enum etcd_event_type {
@@ -279,7 +293,7 @@ enum etcd_watch_kind {
 	ETCD_WATCH_PROGRESS, /* no events; revision moved on */
 	ETCD_WATCH_DISCONNECTED, /* err says why; reconnecting on its own */
 	ETCD_WATCH_COMPACTED, /* stopped; compact_revision set */
-	ETCD_WATCH_CANCELED, /* stopped by etcd; err says why */
+	ETCD_WATCH_CANCELED, /* stopped by etcd, or stuck; err says why */
 };
 
 struct etcd_watch_update {
@@ -304,11 +318,14 @@ void etcd_watch_restart(struct etcd_watch *, int64_t);
 int64_t etcd_watch_next_revision(const struct etcd_watch *);
 
 /*
- * Lease keeper (async): sends a keepalive every ttl/3 seconds (at least
- * every second); failed keepalives are retried each second until the TTL
- * has run out.  When the lease is lost (expired or revoked), the callback
- * runs once and the keeper stops; its owner still frees it, which the
- * callback may do.
+ * Lease keeper (async): sends a keepalive every ttl/3 seconds (but not
+ * more often than once a second), each endpoint given min(request timeout,
+ * ttl/3) to answer before the next is asked, so a member that hangs does not
+ * cost the lease while another could keep it.  The lease is known to live until
+ * the TTL etcd answered, counted from when the keepalive was sent; failed
+ * keepalives are retried each second until then.  When the lease is lost
+ * (expired or revoked), the callback runs once and the keeper stops; its
+ * owner still frees it, which the callback may do.
  */
 typedef void etcd_lease_cb(
     struct etcd_lease *, const struct etcd_error *, void *);

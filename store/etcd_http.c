@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -69,28 +70,41 @@ buf_add(struct etcd_buf *b, const char *p, size_t n)
 
 /*
  * Endpoint URLs from "a,b c": a missing scheme means http, a trailing
- * slash is dropped.  -1 on an empty list or a scheme other than http(s).
+ * slash is dropped.  -1 with the reason in why (whylen bytes) on an empty
+ * list, a scheme other than http(s), or a URL without a host.
  */
 int
-etcd_endpoints_parse(const char *s, char ***epsp, size_t *np)
+etcd_endpoints_parse(
+    const char *s, char ***epsp, size_t *np, char *why, size_t whylen)
 {
 	char **eps = NULL;
-	size_t n = 0, len;
-	const char *p;
+	size_t n = 0, len, hlen;
+	const char *p, *h;
 	char *url;
 
+	snprintf(why, whylen, "no endpoint");
 	while (*s != '\0') {
 		s += strspn(s, ", \t\n");
 		if ((len = strcspn(s, ", \t\n")) == 0)
 			break;
 		p = memmem(s, len, "://", 3);
+		h = p != NULL ? p + 3 : s;
+		if (p != NULL &&
+		    !(p - s == 4 && strncasecmp(s, "http", 4) == 0) &&
+		    !(p - s == 5 && strncasecmp(s, "https", 5) == 0)) {
+			snprintf(why, whylen, "%.*s: not http or https",
+			    (int)len, s);
+			goto bad;
+		}
+		hlen = strcspn(h, "/, \t\n");
+		if (hlen == 0 || *h == ':') {
+			snprintf(why, whylen, "%.*s: no host", (int)len, s);
+			goto bad;
+		}
 		if (p == NULL)
 			xasprintf(&url, "http://%.*s", (int)len, s);
-		else if ((p - s == 4 && strncasecmp(s, "http", 4) == 0) ||
-		    (p - s == 5 && strncasecmp(s, "https", 5) == 0))
-			url = xstrndup(s, len);
 		else
-			goto bad;
+			url = xstrndup(s, len);
 		while (strlen(url) > 0 && url[strlen(url) - 1] == '/')
 			url[strlen(url) - 1] = '\0';
 		eps = xreallocarray(eps, n + 1, sizeof(*eps));
@@ -130,6 +144,7 @@ etcd_new(const struct etcd_config *cfg, struct etcd_error *err)
 {
 	struct etcd *e;
 	const char *eps = cfg->endpoints;
+	char why[256];
 
 	memset(err, 0, sizeof(*err));
 	if (eps == NULL || strspn(eps, ", \t\n") == strlen(eps))
@@ -139,9 +154,10 @@ etcd_new(const struct etcd_config *cfg, struct etcd_error *err)
 	    file_check("key file", cfg->key_file, err) == -1)
 		return NULL;
 	e = xcalloc(1, sizeof(*e));
-	if (etcd_endpoints_parse(eps, &e->eps, &e->neps) == -1) {
-		etcd_seterr(
-		    err, ETCD_E_CONNECT, 0, "etcd: bad endpoint list: %s", eps);
+	if (etcd_endpoints_parse(eps, &e->eps, &e->neps, why, sizeof(why)) ==
+	    -1) {
+		etcd_seterr(err, ETCD_E_CONNECT, 0,
+		    "etcd: bad endpoint list \"%s\": %s", eps, why);
 		free(e);
 		return NULL;
 	}
@@ -285,7 +301,7 @@ send_reset(struct etcd_req *req)
 	req->tried = 0;
 	req->fails[0] = '\0';
 	req->auth_retried = 0;
-	req->beta_retried = 0;
+	req->beta = 0;
 }
 
 static int
@@ -295,13 +311,66 @@ need_auth(const struct etcd_req *req)
 	    !req->is_auth;
 }
 
+/*
+ * Appends n bytes of a stream to b and hands each complete line to fn,
+ * without its newline.  b->scanned remembers how far b is known to hold no
+ * newline, so a long line arriving in small pieces is searched once, not
+ * once per piece; after such a line the buffer shrinks back.  -1 when fn
+ * returned non-zero (stop: b is then left as it is).
+ */
+int
+etcd_lines_feed(
+    struct etcd_buf *b, const char *p, size_t n, etcd_line_fn *fn, void *arg)
+{
+	size_t off = 0, cap;
+	char *nl;
+
+	buf_add(b, p, n);
+	while ((nl = memchr(b->p + b->scanned, '\n', b->len - b->scanned)) !=
+	    NULL) {
+		if (fn(arg, b->p + off, (size_t)(nl - (b->p + off))) != 0)
+			return -1;
+		off = (size_t)(nl - b->p) + 1;
+		b->scanned = off;
+	}
+	if (off > 0) {
+		memmove(b->p, b->p + off, b->len - off);
+		b->len -= off;
+	}
+	b->scanned = b->len;
+	b->p[b->len] = '\0';
+	if (b->cap > ETCD_LINE_KEEP && b->len < b->cap / 4) {
+		for (cap = ETCD_LINE_KEEP; cap < b->len + 1; cap *= 2)
+			;
+		if (cap < b->cap) {
+			b->p = xrealloc(b->p, cap);
+			b->cap = cap;
+		}
+	}
+	return 0;
+}
+
+static int
+stream_line(void *arg, const char *line, size_t len)
+{
+	struct etcd_req *req = arg;
+	struct etcd *e = req->e;
+
+	if (!e->prefix_known) {
+		/* a stream is an answer too (see attempt_done) */
+		e->prefix_known = 1;
+		e->prefix = req->beta ? "/v3beta" : "/v3";
+	}
+	req->line(req, line, len);
+	return req->canceled;
+}
+
 static size_t
 write_cb(char *p, size_t size, size_t n, void *arg)
 {
 	struct etcd_req *req = arg;
-	size_t len = size * n, off = 0, l;
+	size_t len = size * n;
 	long status = 0;
-	char *nl;
 
 	if (req->canceled)
 		return 0;
@@ -309,22 +378,16 @@ write_cb(char *p, size_t size, size_t n, void *arg)
 		req->overflow = 1;
 		return 0;
 	}
-	buf_add(&req->resp, p, len);
-	if (!req->stream)
-		return len;
-	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 200)
-		return len; /* an error object, read when the request ends */
-	while ((nl = memchr(req->resp.p + off, '\n', req->resp.len - off)) !=
-	    NULL) {
-		l = (size_t)(nl - (req->resp.p + off));
-		req->line(req, req->resp.p + off, l);
-		off += l + 1;
-		if (req->canceled)
-			return 0;
+	if (req->stream) {
+		curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
+		/* not 200: an error object, read when the request ends */
+		if (status == 200)
+			return etcd_lines_feed(
+			           &req->resp, p, len, stream_line, req) == 0
+			    ? len
+			    : 0;
 	}
-	memmove(req->resp.p, req->resp.p + off, req->resp.len - off);
-	req->resp.len -= off;
+	buf_add(&req->resp, p, len);
 	return len;
 }
 
@@ -336,7 +399,8 @@ setup_easy(struct etcd_req *req)
 	char *s;
 
 	curl_easy_reset(c);
-	xasprintf(&s, "%s%s%s", e->eps[req->ep], e->prefix, req->path);
+	xasprintf(&s, "%s%s%s", e->eps[req->ep],
+	    req->beta ? "/v3beta" : e->prefix, req->path);
 	curl_easy_setopt(c, CURLOPT_URL, s);
 	free(s);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
@@ -346,11 +410,21 @@ setup_easy(struct etcd_req *req)
 	req->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
 	/* no "Expect: 100-continue" round trip for large bodies */
 	req->hdrs = curl_slist_append(req->hdrs, "Expect:");
+	req->token_gen = e->token_gen;
 	if (e->token != NULL && *e->token != '\0' && !req->is_auth) {
 		/* etcd wants the bare token, no "Bearer" */
 		xasprintf(&s, "Authorization: %s", e->token);
 		req->hdrs = curl_slist_append(req->hdrs, s);
 		free(s);
+	}
+	if (req->stream) {
+		/*
+		 * A member cut off from the leader keeps a watch open and
+		 * silent; asked this way (the gateway passes Grpc-Metadata-*
+		 * on as gRPC metadata), it ends the watch with "no leader".
+		 */
+		req->hdrs = curl_slist_append(
+		    req->hdrs, "Grpc-Metadata-hasleader: true");
 	}
 	if (req->hdrs == NULL)
 		fatalx("%s: curl_slist_append", __func__);
@@ -360,7 +434,8 @@ setup_easy(struct etcd_req *req)
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, e->connect_timeout_ms);
 	if (!req->stream)
-		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, e->timeout_ms);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+		    req->timeout_ms > 0 ? req->timeout_ms : e->timeout_ms);
 	/* a watch may be silent for hours: let TCP find a dead peer */
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 10L);
@@ -377,6 +452,7 @@ setup_easy(struct etcd_req *req)
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, req->errbuf);
 	curl_easy_setopt(c, CURLOPT_PRIVATE, req);
 	req->resp.len = 0;
+	req->resp.scanned = 0;
 	req->overflow = 0;
 }
 
@@ -421,7 +497,7 @@ attempt_done(
 {
 	struct etcd *e = req->e;
 	json_error_t je;
-	json_t *j;
+	json_t *j = NULL;
 	long status = 0, sent = 0;
 	const char *cmsg;
 	char text[128];
@@ -439,6 +515,16 @@ attempt_done(
 	}
 	if (req->stream && status == 200) {
 		e->cur = req->ep;
+		/* an error ends the stream, without a newline after it */
+		if (req->resp.len > 0 &&
+		    (j = json_loadb(req->resp.p, req->resp.len, 0, &je)) !=
+		        NULL &&
+		    etcd_parse_error(j, err)) {
+			json_decref(j);
+			err->http_status = (int)status;
+			goto fail;
+		}
+		json_decref(j);
 		etcd_seterr(err, ETCD_E_CONNECT, 0, "watch stream ended: %s",
 		    rc == CURLE_OK ? "closed by etcd" : cmsg);
 		goto fail;
@@ -463,15 +549,22 @@ attempt_done(
 		goto fail;
 	}
 	e->cur = req->ep;
-	if (status == 404 && !req->beta_retried &&
-	    strcmp(e->prefix, "/v3") == 0) {
-		/* etcd 3.3 serves the gateway under /v3beta only */
-		req->beta_retried = 1;
-		e->prefix = "/v3beta";
-		return ATT_RETRY;
-	}
 	j = json_loadb(
 	    req->resp.p != NULL ? req->resp.p : "", req->resp.len, 0, &je);
+	if (j == NULL && status == 404 && !e->prefix_known && !req->beta) {
+		/*
+		 * etcd 3.3 serves the gateway under /v3beta only, and says so
+		 * with a bare 404 page.  A 404 in JSON is etcd's answer (gRPC
+		 * NotFound, a lease that is gone), and once something has
+		 * answered the question is settled: etcd 3.5 has no /v3beta.
+		 */
+		req->beta = 1;
+		return ATT_RETRY;
+	}
+	if (j != NULL && !e->prefix_known) {
+		e->prefix_known = 1;
+		e->prefix = req->beta ? "/v3beta" : "/v3";
+	}
 	if (j != NULL && etcd_parse_error(j, err)) {
 		json_decref(j);
 		err->http_status = (int)status;
@@ -480,10 +573,16 @@ attempt_done(
 		    (err->code == 16 ||
 		        (err->kind == ETCD_E_AUTH && e->token != NULL &&
 		            *e->token == '\0'))) {
-			/* the token lapsed, or auth was enabled since */
+			/*
+			 * The token lapsed, or auth was enabled since.  Only
+			 * if it is still the one this attempt carried: another
+			 * request may have fetched a new one meanwhile.
+			 */
 			req->auth_retried = 1;
-			free(e->token);
-			e->token = NULL;
+			if (req->token_gen == e->token_gen) {
+				free(e->token);
+				e->token = NULL;
+			}
 			return ATT_RETRY;
 		}
 		if (err->code == 14 && req->idempotent &&
@@ -544,6 +643,7 @@ auth_complete(struct etcd_req *req, json_t *j, const struct etcd_error *err)
 	if (err != NULL && strstr(err->msg, "authentication is not enabled")) {
 		free(e->token);
 		e->token = xstrdup(""); /* nothing to authenticate */
+		e->token_gen++;
 		err = NULL;
 	} else if (err == NULL) {
 		t = json_object_get(j, "token");
@@ -551,6 +651,7 @@ auth_complete(struct etcd_req *req, json_t *j, const struct etcd_error *err)
 		    strpbrk(json_string_value(t), "\r\n") == NULL) {
 			free(e->token);
 			e->token = xstrdup(json_string_value(t));
+			e->token_gen++;
 		} else {
 			etcd_seterr(&aerr, ETCD_E_AUTH, 0,
 			    "no token in the authenticate answer");

@@ -15,11 +15,13 @@
 #define ETCD_DEFAULT_ENDPOINT "http://127.0.0.1:2379"
 #define ETCD_MAX_ANSWER (256u << 20) /* bytes buffered for one answer */
 #define ETCD_LIST_PAGE 1000
+#define ETCD_LINE_KEEP (64u << 10) /* a stream's buffer, after a long line */
 
 struct etcd_buf {
 	char *p;
 	size_t len;
 	size_t cap;
+	size_t scanned; /* streams: bytes known to hold no newline */
 };
 
 /*
@@ -47,6 +49,7 @@ struct etcd_req {
 	char *body;
 	int idempotent; /* safe to resend after a broken exchange */
 	int stream; /* watch: lines go to line() as they arrive */
+	long timeout_ms; /* per attempt; 0: the handle's */
 
 	CURL *easy; /* own handle (async) or e->easy (blocking) */
 	struct curl_slist *hdrs;
@@ -57,7 +60,8 @@ struct etcd_req {
 	size_t tried; /* endpoints tried for this send */
 	char fails[512]; /* failed endpoints of this send, for the message */
 	int auth_retried;
-	int beta_retried;
+	int beta; /* this attempt goes to /v3beta */
+	unsigned token_gen; /* of the token this attempt carried */
 
 	int (*complete)(struct etcd_req *, json_t *, const struct etcd_error *);
 	void (*line)(struct etcd_req *, const char *, size_t);
@@ -79,7 +83,9 @@ struct etcd {
 	long connect_timeout_ms;
 	long timeout_ms;
 	const char *prefix; /* "/v3", or "/v3beta" for etcd 3.3 */
+	int prefix_known; /* an answer came: prefix is settled */
 	char *token;
+	unsigned token_gen; /* counts the tokens fetched */
 	struct etcd_error err; /* last blocking call */
 
 	CURL *easy; /* blocking calls */
@@ -126,7 +132,10 @@ void etcd_req_free(struct etcd_req *);
 int etcd_req_run(struct etcd_req *);
 void etcd_req_submit(struct etcd_req *);
 void etcd_req_errat(const struct etcd_req *, struct etcd_error *);
-int etcd_endpoints_parse(const char *, char ***, size_t *);
+int etcd_endpoints_parse(const char *, char ***, size_t *, char *, size_t);
+typedef int etcd_line_fn(void *, const char *, size_t);
+int etcd_lines_feed(
+    struct etcd_buf *, const char *, size_t, etcd_line_fn *, void *);
 
 /* etcd_kv.c */
 int etcd_req_finish(struct etcd_req *, json_t *, const struct etcd_error *);

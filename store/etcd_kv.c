@@ -44,6 +44,7 @@ struct etcd_lease {
 	int64_t id;
 	int64_t ttl;
 	struct timespec expires; /* as far as we know, CLOCK_MONOTONIC */
+	struct timespec sent; /* the keepalive in flight */
 	struct event *tick;
 	struct etcd_req *req;
 	etcd_lease_cb *cb;
@@ -531,25 +532,58 @@ etcd_lease_revoke_async(struct etcd *e, int64_t id, etcd_cb *cb, void *arg)
 	    cb, arg);
 }
 
-static void
-lease_schedule(struct etcd_lease *l, int64_t secs)
+/* Milliseconds from a to b. */
+static long long
+ms_between(const struct timespec *a, const struct timespec *b)
 {
-	struct timeval tv = {.tv_sec = secs > 0 ? secs : 1};
+	return (long long)(b->tv_sec - a->tv_sec) * 1000 +
+	    (b->tv_nsec - a->tv_nsec) / 1000000;
+}
 
+/* Keepalives go every ttl/3 seconds, but not more often than once a second. */
+static long long
+lease_interval(const struct etcd_lease *l)
+{
+	return l->ttl * 1000 / 3 > 1000 ? l->ttl * 1000 / 3 : 1000;
+}
+
+static void
+lease_schedule(struct etcd_lease *l, long long ms)
+{
+	struct timeval tv;
+
+	if (ms < 0)
+		ms = 0;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000 * 1000);
 	evtimer_add(l->tick, &tv);
 }
 
+/*
+ * A keepalive.  Each endpoint gets a third of the TTL at most: one that
+ * hangs (frozen, cut off) would otherwise hold the request for the whole
+ * request timeout, longer than the lease lives, while the next endpoint
+ * could have kept it.
+ */
 static void
 lease_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct etcd_lease *l = arg;
+	struct etcd_req *req;
+	long t = (long)(l->ttl * 1000 / 3);
 
-	l->req = etcd_lease_keepalive_async(l->e, l->id, lease_answer, l);
+	req = op_req(l->e, ETCD_OP_LEASE, "/lease/keepalive",
+	    lease_body("ID", l->id), 1);
+	req->timeout_ms = t < 500 ? 500 : t < l->e->timeout_ms ? t : 0;
+	clock_gettime(CLOCK_MONOTONIC, &l->sent);
+	l->req = submit(req, lease_answer, l);
 }
 
 /*
  * A keepalive's answer: TTL 0 means the lease is gone; an error is retried
- * every second while the lease may still be alive.
+ * every second while the lease may still be alive.  etcd counted the TTL
+ * from when it got the keepalive, after we sent it: counting from the
+ * sending errs on the safe side.
  */
 static void
 lease_answer(struct etcd_result *res, const struct etcd_error *err, void *arg)
@@ -561,15 +595,16 @@ lease_answer(struct etcd_result *res, const struct etcd_error *err, void *arg)
 	l->req = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (err == NULL && res->ttl > 0) {
-		l->expires = now;
+		l->expires = l->sent;
 		l->expires.tv_sec += res->ttl;
-		lease_schedule(l, l->ttl / 3);
+		lease_schedule(
+		    l, lease_interval(l) - ms_between(&l->sent, &now));
 		return;
 	}
-	if (err != NULL && now.tv_sec < l->expires.tv_sec) {
+	if (err != NULL && ms_between(&now, &l->expires) > 0) {
 		log_debug(
 		    "%s: lease %" PRId64 ": %s", __func__, l->id, err->msg);
-		lease_schedule(l, 1);
+		lease_schedule(l, 1000);
 		return;
 	}
 	if (err == NULL) {
@@ -599,7 +634,7 @@ etcd_lease_keep(
 	l->expires.tv_sec += ttl;
 	if ((l->tick = evtimer_new(e->base, lease_tick, l)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
-	lease_schedule(l, ttl / 3);
+	lease_schedule(l, lease_interval(l));
 	return l;
 }
 

@@ -11,6 +11,21 @@
  * it to its header revision + 1.  A start revision below etcd's compaction
  * ends in a cancel carrying compact_revision: the watch stops and says so,
  * and the caller re-lists.
+ *
+ * The backoff starts over only when next_rev moves forward: a stream that
+ * is created and then breaks at once (a proxy that cuts it, a line over
+ * ETCD_MAX_ANSWER, a line that does not parse) must not bring a reconnect
+ * every 100 ms.  When the same revision has failed to parse or to fit
+ * WATCH_STUCK_MAX times, resuming cannot help: the watch stops with
+ * ETCD_WATCH_CANCELED, and the caller re-lists past it.
+ *
+ * A member that is frozen, or cut off from the others, may hold a watch
+ * open and never send on it.  Watches ask for "hasleader" (etcd_http.c), so
+ * a member without a leader ends them with "no leader"; and a watchdog
+ * takes a stream that brings nothing for idle_timeout_ms (events and
+ * progress notifications both count), or is not created within the
+ * handle's request timeout, for dead.  Either way the watch resumes on the
+ * next endpoint.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -24,6 +39,7 @@
 
 #define WATCH_BACKOFF_MIN 100 /* ms */
 #define WATCH_BACKOFF_MAX 2000
+#define WATCH_STUCK_MAX 5 /* failures at one revision before giving up */
 
 struct etcd_watch {
 	struct etcd *e;
@@ -33,7 +49,11 @@ struct etcd_watch {
 	int64_t next_rev; /* 0: "from now", until the first create */
 	struct etcd_req *req; /* the stream, when one is open */
 	struct event *timer; /* (re)connect */
+	struct event *idle; /* the watchdog of the open stream */
+	int created; /* the open stream said "created" */
 	int backoff; /* ms */
+	int stuck; /* failures of streams at next_rev that were not breaks */
+	long next_ep; /* the endpoint for the next stream; -1: the handle's */
 	int stopped; /* compacted or canceled by etcd */
 	int in_cb;
 	int dead; /* freed inside its callback */
@@ -42,6 +62,7 @@ struct etcd_watch {
 };
 
 static void watch_start(evutil_socket_t, short, void *);
+static void watch_idle(evutil_socket_t, short, void *);
 static void watch_line(struct etcd_req *, const char *, size_t);
 static int watch_complete(
     struct etcd_req *, json_t *, const struct etcd_error *);
@@ -74,9 +95,11 @@ etcd_watch_new(struct etcd *e, const struct etcd_watch_req *wr,
 	}
 	w->next_rev = wr->start_revision;
 	w->backoff = WATCH_BACKOFF_MIN;
+	w->next_ep = -1;
 	w->cb = cb;
 	w->arg = arg;
-	if ((w->timer = evtimer_new(e->base, watch_start, w)) == NULL)
+	if ((w->timer = evtimer_new(e->base, watch_start, w)) == NULL ||
+	    (w->idle = evtimer_new(e->base, watch_idle, w)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	watch_start(-1, 0, w);
 	return w;
@@ -92,11 +115,13 @@ etcd_watch_free(struct etcd_watch *w)
 		w->req = NULL;
 	}
 	evtimer_del(w->timer);
+	evtimer_del(w->idle);
 	if (w->in_cb) {
 		w->dead = 1;
 		return;
 	}
 	event_free(w->timer);
+	event_free(w->idle);
 	free(w->key);
 	free(w);
 }
@@ -108,8 +133,10 @@ etcd_watch_restart(struct etcd_watch *w, int64_t revision)
 		etcd_req_cancel(w->req);
 		w->req = NULL;
 	}
+	evtimer_del(w->idle);
 	w->next_rev = revision;
 	w->stopped = 0;
+	w->stuck = 0;
 	w->backoff = WATCH_BACKOFF_MIN;
 	reconnect(w, 0);
 }
@@ -129,6 +156,18 @@ reconnect(struct etcd_watch *w, int ms)
 }
 
 static void
+arm_idle(struct etcd_watch *w)
+{
+	long ms = w->created ? w->wr.idle_timeout_ms : w->e->timeout_ms;
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000};
+
+	if (ms > 0)
+		evtimer_add(w->idle, &tv);
+	else
+		evtimer_del(w->idle);
+}
+
+static void
 watch_start(evutil_socket_t fd, short what, void *arg)
 {
 	struct etcd_watch *w = arg;
@@ -143,7 +182,12 @@ watch_start(evutil_socket_t fd, short what, void *arg)
 	req->line = watch_line;
 	req->complete = watch_complete;
 	req->ctx = w;
+	if (w->next_ep >= 0 && (size_t)w->next_ep < w->e->neps)
+		req->ep = (size_t)w->next_ep;
+	w->next_ep = -1;
 	w->req = req;
+	w->created = 0;
+	arm_idle(w);
 	etcd_req_submit(req);
 }
 
@@ -164,10 +208,90 @@ deliver(struct etcd_watch *w, struct etcd_watch_update *u)
 static void
 stop_stream(struct etcd_watch *w)
 {
+	evtimer_del(w->idle);
 	if (w->req != NULL) {
 		etcd_req_cancel(w->req);
 		w->req = NULL;
 	}
+}
+
+/* The next stream goes to the endpoint after ep, and so do other requests. */
+static void
+avoid_endpoint(struct etcd_watch *w, size_t ep)
+{
+	struct etcd *e = w->e;
+
+	if (e->neps < 2)
+		return;
+	w->next_ep = (long)((ep + 1) % e->neps);
+	if (e->cur == ep)
+		e->cur = (size_t)w->next_ep;
+}
+
+/* next_rev moved forward: whatever failed before is behind us. */
+static void
+advance(struct etcd_watch *w, int64_t next)
+{
+	if (next <= w->next_rev)
+		return;
+	w->next_rev = next;
+	w->stuck = 0;
+	w->backoff = WATCH_BACKOFF_MIN;
+}
+
+/*
+ * The stream (already stopped) failed with err: say so and come back after
+ * the backoff, or give up on a revision that fails every time.
+ */
+static void
+stream_failed(struct etcd_watch *w, struct etcd_error *err)
+{
+	struct etcd_watch_update u;
+	size_t l;
+
+	memset(&u, 0, sizeof(u));
+	u.kind = ETCD_WATCH_DISCONNECTED;
+	u.err = err;
+	/* breaks and "no leader" come and go; unreadable answers stay */
+	if (err->kind == ETCD_E_PROTO && ++w->stuck >= WATCH_STUCK_MAX) {
+		l = strlen(err->msg);
+		snprintf(err->msg + l, sizeof(err->msg) - l,
+		    " (stuck at revision %" PRId64 ": %d tries)", w->next_rev,
+		    w->stuck);
+		w->stopped = 1;
+		u.kind = ETCD_WATCH_CANCELED;
+		deliver(w, &u);
+		return;
+	}
+	if (deliver(w, &u))
+		return;
+	if (w->req == NULL && !w->stopped && !evtimer_pending(w->timer, NULL)) {
+		reconnect(w, w->backoff);
+		w->backoff = w->backoff * 2 > WATCH_BACKOFF_MAX
+		    ? WATCH_BACKOFF_MAX
+		    : w->backoff * 2;
+	}
+}
+
+/* Nothing came on the stream for too long: a frozen member. */
+static void
+watch_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct etcd_watch *w = arg;
+	struct etcd_error err;
+
+	if (w->req == NULL)
+		return;
+	if (w->created)
+		etcd_seterr(&err, ETCD_E_CONNECT, 0,
+		    "no message on the watch for %d ms", w->wr.idle_timeout_ms);
+	else
+		etcd_seterr(&err, ETCD_E_CONNECT, 0,
+		    "watch not created within %ld ms", w->e->timeout_ms);
+	etcd_req_errat(w->req, &err);
+	avoid_endpoint(w, w->req->ep);
+	stop_stream(w);
+	stream_failed(w, &err);
 }
 
 static void
@@ -186,43 +310,40 @@ watch_line(struct etcd_req *req, const char *line, size_t len)
 	if (etcd_parse_watch(line, len, &u, &err) == -1) {
 		/* etcd said no, or sent nonsense: drop the stream, retry */
 		etcd_req_errat(req, &err);
+		if (err.code == 14)
+			avoid_endpoint(w, req->ep); /* "no leader" */
 		stop_stream(w);
-		memset(&u, 0, sizeof(u));
-		u.kind = ETCD_WATCH_DISCONNECTED;
-		u.err = &err;
-		if (deliver(w, &u))
-			return;
-		reconnect(w, w->backoff);
-		w->backoff = w->backoff * 2 > WATCH_BACKOFF_MAX
-		    ? WATCH_BACKOFF_MAX
-		    : w->backoff * 2;
+		stream_failed(w, &err);
 		return;
 	}
 	switch (u.kind) {
 	case ETCD_WATCH_CREATED:
+		w->created = 1;
 		if (w->next_rev == 0)
-			w->next_rev = u.revision + 1;
-		w->backoff = WATCH_BACKOFF_MIN;
+			advance(w, u.revision + 1);
 		break;
 	case ETCD_WATCH_EVENTS:
-		if (u.events[u.nevents - 1].kv.mod_revision + 1 > w->next_rev)
-			w->next_rev =
-			    u.events[u.nevents - 1].kv.mod_revision + 1;
+		advance(w, u.events[u.nevents - 1].kv.mod_revision + 1);
 		break;
 	case ETCD_WATCH_PROGRESS:
-		if (w->next_rev != 0 && u.revision + 1 > w->next_rev)
-			w->next_rev = u.revision + 1;
+		if (w->next_rev != 0)
+			advance(w, u.revision + 1);
 		break;
 	case ETCD_WATCH_CANCELED:
 		if (err.kind == ETCD_E_AUTH &&
 		    strstr(err.msg, "invalid auth token") != NULL &&
 		    w->e->username != NULL) {
-			/* the token lapsed: log in again and come back */
-			free(w->e->token);
-			w->e->token = NULL;
+			/*
+			 * The token lapsed: log in again and come back.  Not
+			 * if another request has fetched a new one meanwhile.
+			 */
+			if (req->token_gen == w->e->token_gen) {
+				free(w->e->token);
+				w->e->token = NULL;
+			}
+			etcd_req_errat(req, &err);
 			stop_stream(w);
 			reconnect(w, 0);
-			etcd_req_errat(req, &err);
 			etcd_watch_update_clean(&u);
 			u.kind = ETCD_WATCH_DISCONNECTED;
 			u.err = &err;
@@ -239,6 +360,8 @@ watch_line(struct etcd_req *req, const char *line, size_t len)
 	default:
 		break;
 	}
+	if (w->req == req)
+		arm_idle(w); /* any message: the stream is alive */
 	deliver(w, &u); /* nothing follows, freed or not */
 	etcd_watch_update_clean(&u);
 }
@@ -248,28 +371,20 @@ static int
 watch_complete(struct etcd_req *req, json_t *j, const struct etcd_error *err)
 {
 	struct etcd_watch *w = req->ctx;
-	struct etcd_watch_update u;
 	struct etcd_error e2;
 
 	w->req = NULL;
+	evtimer_del(w->idle);
 	if (w->stopped)
 		return 1;
 	if (err == NULL) {
 		etcd_seterr(
 		    &e2, ETCD_E_PROTO, 0, "watch answered without a stream");
 		etcd_req_errat(req, &e2);
-		err = &e2;
-	}
-	memset(&u, 0, sizeof(u));
-	u.kind = ETCD_WATCH_DISCONNECTED;
-	u.err = err;
-	if (deliver(w, &u))
-		return 1;
-	if (w->req == NULL && !w->stopped && !evtimer_pending(w->timer, NULL)) {
-		reconnect(w, w->backoff);
-		w->backoff = w->backoff * 2 > WATCH_BACKOFF_MAX
-		    ? WATCH_BACKOFF_MAX
-		    : w->backoff * 2;
-	}
+	} else
+		e2 = *err;
+	if (e2.code == 14)
+		avoid_endpoint(w, req->ep); /* "no leader" */
+	stream_failed(w, &e2);
 	return 1;
 }

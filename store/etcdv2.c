@@ -747,7 +747,7 @@ add_fail(char *fails, size_t n, const char *ep, const char *msg)
 
 /*
  * Runs one request: 0 with res filled, 1 for a watch whose time ran out
- * (res clean), -1 with e->err set (res clean).
+ * (res clean but for index), -1 with e->err set (res clean).
  */
 static int
 run(struct etcdv2 *e, const struct v2req *rq, struct etcdv2_result *res)
@@ -795,6 +795,14 @@ run(struct etcdv2 *e, const struct v2req *rq, struct etcdv2_result *res)
 				r = 0;
 				res->index =
 				    e->hdr_index > 0 ? e->hdr_index : 0;
+			} else if (e->resp_len == 0) {
+				/*
+				 * Nothing at all: no change up to the index
+				 * etcd took the poll at.  (Not so with half an
+				 * event: it may be one from history, below.)
+				 */
+				res->index =
+				    e->hdr_index > 0 ? e->hdr_index : 0;
 			}
 			memset(&e->err, 0, sizeof(e->err));
 			break;
@@ -830,6 +838,7 @@ run(struct etcdv2 *e, const struct v2req *rq, struct etcdv2_result *res)
 		e->cur = ep;
 		if (rq->watch && status == 200 && e->resp_len == 0) {
 			r = 1; /* etcd ended the poll without an event */
+			res->index = e->hdr_index > 0 ? e->hdr_index : 0;
 			break;
 		}
 		if (e->hdr_bad) {
@@ -1103,6 +1112,15 @@ etcdv2_sync(struct etcdv2 *e, const char *prefix, int64_t from, int poll_ms,
 			return -1;
 		}
 		if (r == 1) {
+			/*
+			 * etcd's index when it took the poll (X-Etcd-Index):
+			 * nothing under prefix changed up to there.  Going on
+			 * from the old index instead, other keys' writes would
+			 * push it out of the 1000 events etcd keeps, and every
+			 * quiet spell would end in a 401 and a re-list.
+			 */
+			if (res.index + 1 > next)
+				next = res.index + 1;
 			u.kind = ETCDV2_SYNC_IDLE;
 			u.next_index = next;
 			if (cb(&u, arg))

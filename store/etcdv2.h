@@ -153,7 +153,9 @@ int etcdv2_delete(struct etcdv2 *, const char *, const struct etcdv2_opts *,
  * Long poll for the first change to key (recursive: or under it) at index
  * wait_index or later (0: the next one from now).  0: res holds it (action,
  * node, prev); resume from res->node.modified_index + 1.  1: timeout_ms
- * passed (0: wait for ever) without a change.  -1: error; code
+ * passed (0: wait for ever) without a change; res->index is etcd's index
+ * when it took the poll (0 if it did not say), so nothing changed up to
+ * there and the next poll may wait from res->index + 1.  -1: error; code
  * ETCDV2_INDEX_CLEARED says wait_index is older than the 1000 events etcd
  * keeps, and the caller must list again.
  */
@@ -168,7 +170,8 @@ int etcdv2_watch(struct etcdv2 *, const char *, int64_t, int, int,
 enum etcdv2_sync_kind {
 	ETCDV2_SYNC_LIST, /* res: a full listing, replacing what came before */
 	ETCDV2_SYNC_EVENT, /* res: one change */
-	ETCDV2_SYNC_IDLE, /* poll_ms passed without a change; res NULL */
+	ETCDV2_SYNC_IDLE, /* poll_ms passed without a change; res NULL;
+	                   * next_index moved on to etcd's index + 1 */
 };
 
 struct etcdv2_sync_update {

@@ -40,6 +40,7 @@
 #define CHUNK_LOW (CHUNK_MAX / 4) /* below this, merge with a neighbour */
 #define LIST_PAGE 1000
 #define RELIST_AFTER 30000 /* ms */
+#define WATCH_IDLE (2 * 10 * 60 * 1000) /* twice etcd's progress interval */
 #define BACKOFF_MIN 100 /* ms */
 #define BACKOFF_MAX 5000
 #define ERR_MAX 256
@@ -97,6 +98,7 @@ struct wcache {
 	void *cbarg;
 	int64_t page;
 	int relist_after;
+	int watch_idle;
 	struct wcache_stats st;
 
 	/* callbacks of the batch being delivered */
@@ -124,7 +126,8 @@ struct wcache {
 	/* watch */
 	struct etcd_watch *w;
 	struct event *down_timer; /* long disconnect */
-	int down;
+	int down; /* since a disconnect, no message has come */
+	int up; /* the stream is created (and not broken since) */
 };
 
 static void list_start(evutil_socket_t, short, void *);
@@ -834,6 +837,7 @@ list_schedule(struct wcache *wc, int ms)
 	}
 	evtimer_del(wc->down_timer);
 	wc->down = 0;
+	wc->up = 0;
 	wc->synced = 0;
 	wc->listing = 1;
 	evtimer_add(wc->list_timer, &tv);
@@ -877,6 +881,7 @@ watch_start(struct wcache *wc)
 	    .prefix = 1,
 	    .start_revision = wc->rev + 1,
 	    .progress_notify = 1,
+	    .idle_timeout_ms = wc->watch_idle,
 	};
 	char *key;
 
@@ -982,11 +987,15 @@ watch_cb(struct etcd_watch *w, struct etcd_watch_update *u, void *arg)
 
 	switch (u->kind) {
 	case ETCD_WATCH_CREATED:
+		/*
+		 * Not the end of a disconnect yet: a stream that is created
+		 * and breaks at once, again and again, is as good as down.
+		 * The first message on it is.
+		 */
 		if (wc->down)
 			log_info("wcache: watch back at revision %" PRId64,
 			    u->revision);
-		evtimer_del(wc->down_timer);
-		wc->down = 0;
+		wc->up = 1;
 		if (u->revision < wc->rev) {
 			/*
 			 * Restored from a backup, or a member behind the
@@ -1001,10 +1010,13 @@ watch_cb(struct etcd_watch *w, struct etcd_watch_update *u, void *arg)
 		break;
 	case ETCD_WATCH_EVENTS:
 	case ETCD_WATCH_PROGRESS:
+		evtimer_del(wc->down_timer);
+		wc->down = 0;
 		if (apply_update(wc, u))
 			destroy(wc);
 		break;
 	case ETCD_WATCH_DISCONNECTED:
+		wc->up = 0;
 		if (!wc->down) {
 			log_info("wcache: %s", u->err->msg);
 			wc->down = 1;
@@ -1027,12 +1039,20 @@ watch_cb(struct etcd_watch *w, struct etcd_watch_update *u, void *arg)
 	}
 }
 
-/* The stream has been down for relist_after: list when etcd answers. */
+/*
+ * The stream has been down for relist_after: list when etcd answers.  If
+ * it is up right now, created and quiet (nothing happened under the
+ * prefixes), it has come back: no re-list.
+ */
 static void
 down_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct wcache *wc = arg;
 
+	if (wc->up) {
+		wc->down = 0;
+		return;
+	}
 	log_info("wcache: watch down for %d ms: re-listing", wc->relist_after);
 	list_schedule(wc, 0);
 }
@@ -1051,6 +1071,7 @@ wcache_new(struct etcd *e, struct event_base *base)
 	wc->base = base;
 	wc->page = LIST_PAGE;
 	wc->relist_after = RELIST_AFTER;
+	wc->watch_idle = WATCH_IDLE;
 	wc->backoff = BACKOFF_MIN;
 	if (e != NULL) {
 		if (base == NULL)
@@ -1165,6 +1186,12 @@ void
 wcache_set_relist_after(struct wcache *wc, int ms)
 {
 	wc->relist_after = ms > 0 ? ms : 0;
+}
+
+void
+wcache_set_watch_idle(struct wcache *wc, int ms)
+{
+	wc->watch_idle = ms > 0 ? ms : 0;
 }
 
 void

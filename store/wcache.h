@@ -24,7 +24,9 @@
  *  - The watch resumes by itself after a broken stream (store/etcd.h), and
  *    the cache drops any event older than what it holds, so nothing is
  *    applied twice.  When the resume point has been compacted, when the
- *    stream stays down longer than relist_after, or when etcd comes back
+ *    watch cannot get past a revision, when the stream stays down (or
+ *    keeps breaking before its first message) longer than relist_after,
+ *    or when etcd comes back
  *    with a revision below ours (restored from a backup), the cache lists
  *    every prefix again and compares: a key that vanished gets DELETE, a new
  *    one ADD, one whose mod_revision or bytes differ UPDATE (several writes
@@ -131,6 +133,14 @@ void wcache_set_page_size(struct wcache *, int64_t);
  * answers again; 0 never.  Default 30000.
  */
 void wcache_set_relist_after(struct wcache *, int);
+/*
+ * A watch stream that brings nothing, not even the progress notifications
+ * the cache asks for, for this long (ms) is taken for a frozen or cut-off
+ * member: the watch resumes on the next endpoint.  Set it to about twice
+ * etcd's --experimental-watch-progress-notify-interval; 0 never.  Default
+ * 1200000 (twice etcd's default of 10 minutes).
+ */
+void wcache_set_watch_idle(struct wcache *, int);
 /* Lists and watches (once; a detached cache ignores it). */
 void wcache_start(struct wcache *);
 

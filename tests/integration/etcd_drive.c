@@ -5,7 +5,7 @@
  * and exit 1).  Errors print "error: MSG" on stderr and exit 1.
  *
  *   etcd_drive [-e ENDPOINTS] [-C CA] [-c CERT] [-k KEY] [-u USER]
- *              [-p PASSWORD] [-a] COMMAND ARGS
+ *              [-p PASSWORD] [-a] [-w IDLE_MS] COMMAND ARGS
  *   put KEY VALUE        "rev=N"
  *   get KEY [REV]        "VALUE mod=N ver=N lease=N via=URL" or "(none)"
  *   get2 KEY FILE        get, wait until FILE exists, get again
@@ -16,7 +16,20 @@
  *   incr KEY N           N compare-and-swap increments: "conflicts=C"
  *   compact REV
  *   rev                  the store revision
- *   watch PREFIX FROM N  events until N PUTs; re-lists on compaction
+ *   watch PREFIX FROM N [SECS]
+ *                        events until N PUTs (or SECS, default 40, pass);
+ *                        re-lists on compaction; -w: with progress
+ *                        notifications and that idle timeout; values over
+ *                        64 bytes print as "<N bytes>"; "END got=N cpu=S"
+ *   revoke ID KEY        revoke lease ID ("revoke: ok" or "revoke: MSG"),
+ *                        then get KEY as get does
+ *   leasekeep TTL SECS FILE MS
+ *                        grant a lease, put /lease/kept on it, keep it for
+ *                        SECS; create FILE after MS.  "granted ID", then
+ *                        "KEPT" or "LOST MSG"
+ *   authrace             against etcd_fake.py auth: a request that fails
+ *                        with an old token after another has fetched a new
+ *                        one; "logins=N" (etcd_fake's count)
  *   crud, lease          self-checking scenarios
  */
 #include <getopt.h>
@@ -31,6 +44,7 @@
 
 #include "lib/log.h"
 #include "store/etcd.h"
+#include "store/store.h"
 
 #define CHECK(c)                                                               \
 	do {                                                                   \
@@ -49,6 +63,7 @@ struct drive {
 	const char *prefix;
 	long want, got;
 	struct etcd_watch *w;
+	int idle_ms;
 	/* async steps */
 	int step;
 	struct etcd_result res;
@@ -250,8 +265,12 @@ cmd_incr(struct drive *d, int argc, char **argv)
 static void
 print_kv(const char *what, const struct etcd_kv *kv)
 {
-	printf("%s %s=%s mod=%" PRId64 "\n", what, kv->key, kv->value,
-	    kv->mod_revision);
+	if (kv->value_len > 64)
+		printf("%s %s=<%zu bytes> mod=%" PRId64 "\n", what, kv->key,
+		    kv->value_len, kv->mod_revision);
+	else
+		printf("%s %s=%s mod=%" PRId64 "\n", what, kv->key, kv->value,
+		    kv->mod_revision);
 }
 
 static void
@@ -330,8 +349,10 @@ cmd_watch(struct drive *d, int argc, char **argv)
 	    .key = argv[0],
 	    .prefix = 1,
 	    .start_revision = num(argv[1]),
+	    .progress_notify = d->idle_ms > 0,
+	    .idle_timeout_ms = d->idle_ms,
 	};
-	struct timeval tv = {.tv_sec = 40};
+	struct timeval tv = {.tv_sec = argc > 3 ? num(argv[3]) : 40};
 	struct event *t;
 
 	d->prefix = argv[0];
@@ -342,7 +363,8 @@ cmd_watch(struct drive *d, int argc, char **argv)
 	event_base_dispatch(d->base);
 	etcd_watch_free(d->w);
 	event_free(t);
-	printf("END got=%ld\n", d->got);
+	printf(
+	    "END got=%ld cpu=%.2f\n", d->got, (double)clock() / CLOCKS_PER_SEC);
 	return d->got == d->want ? 0 : 1;
 }
 
@@ -597,12 +619,104 @@ cmd_lease(struct drive *d)
 	return 0;
 }
 
+/* Revoke a lease etcd may not have (a 404 from the gateway), then a get. */
+static int
+cmd_revoke(struct drive *d, int argc, char **argv)
+{
+	struct etcd_result r;
+
+	if (etcd_lease_revoke(d->e, num(argv[0])) == -1)
+		printf("revoke: %s\n", etcd_error(d->e));
+	else
+		printf("revoke: ok\n");
+	if (etcd_get(d->e, argv[1], &r) == -1)
+		die(d->e);
+	print_get(d->e, &r);
+	etcd_result_clean(&r);
+	return 0;
+}
+
+static void
+touch_file(evutil_socket_t fd, short what, void *arg)
+{
+	FILE *f;
+
+	if ((f = fopen(arg, "w")) != NULL)
+		fclose(f);
+}
+
+/* A lease kept on the loop while the first endpoint stops answering. */
+static int
+cmd_leasekeep(struct drive *d, int argc, char **argv)
+{
+	struct etcd_result r;
+	struct etcd_op op;
+	struct etcd_lease *keeper;
+	struct event *t;
+	struct timeval tv;
+	int64_t id, ttl, ms = num(argv[3]);
+
+	if (etcd_lease_grant(d->e, num(argv[0]), &id, &ttl) == -1)
+		die(d->e);
+	op = (struct etcd_op){.key = "/lease/kept", .value = "v", .lease = id};
+	if (etcd_put(d->e, &op, &r) == -1)
+		die(d->e);
+	etcd_result_clean(&r);
+	printf("granted %" PRId64 " ttl=%" PRId64 " via=%s\n", id, ttl,
+	    etcd_endpoint(d->e));
+	keeper = etcd_lease_keep(d->e, id, ttl, lease_lost, d);
+	t = evtimer_new(d->base, touch_file, argv[2]);
+	tv = (struct timeval){.tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000};
+	evtimer_add(t, &tv);
+	loop_for(d, (int)num(argv[1]) * 1000);
+	if (!d->lost)
+		printf("KEPT via=%s\n", etcd_endpoint(d->e));
+	etcd_lease_free(keeper);
+	event_free(t);
+	return d->lost;
+}
+
+/*
+ * Two requests go with token 1; the fast one finds it invalid and logs in
+ * again (token 2); the slow one finds token 1 invalid after that, and must
+ * not throw token 2 away.
+ */
+static int
+cmd_authrace(struct drive *d)
+{
+	struct etcd_op fast = {.key = "/fast"}, slow = {.key = "/slow"};
+	struct etcd_result r;
+	int i;
+
+	if (etcd_get(d->e, "/a", &r) == -1) /* logs in: token 1 */
+		die(d->e);
+	etcd_result_clean(&r);
+	if (etcd_get(d->e, "/invalidate", &r) == -1)
+		die(d->e);
+	etcd_result_clean(&r);
+	etcd_range_async(d->e, &slow, got_async, d);
+	etcd_range_async(d->e, &fast, got_async, d);
+	for (i = 0; i < 2; i++) {
+		if (wait_async(d) == -1) {
+			fprintf(stderr, "error: %s\n", d->err.msg);
+			return 1;
+		}
+		printf("got %s\n", d->res.kvs[0].key);
+		etcd_result_clean(&d->res);
+	}
+	if (etcd_get(d->e, "/authcount", &r) == -1)
+		die(d->e);
+	printf("logins=%s\n", r.kvs[0].value);
+	etcd_result_clean(&r);
+	return 0;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr,
 	    "usage: etcd_drive [-a] [-e endpoints] [-C ca] [-c cert] "
-	    "[-k key] [-u user] [-p password] command args\n");
+	    "[-k key] [-u user] [-p password] [-w idle-ms] command args\n");
 	exit(2);
 }
 
@@ -617,11 +731,16 @@ main(int argc, char **argv)
 	int ch, rc = 0;
 	const char *cmd;
 
+	store_init();
+
 	log_init("etcd_drive", LOG_LVL_WARN);
-	while ((ch = getopt(argc, argv, "ae:C:c:k:u:p:")) != -1) {
+	while ((ch = getopt(argc, argv, "ae:C:c:k:u:p:w:")) != -1) {
 		switch (ch) {
 		case 'a':
 			d.async = 1;
+			break;
+		case 'w':
+			d.idle_ms = (int)num(optarg);
 			break;
 		case 'e':
 			cfg.endpoints = optarg;
@@ -693,8 +812,14 @@ main(int argc, char **argv)
 			die(d.e);
 	} else if (strcmp(cmd, "rev") == 0 && argc == 0)
 		printf("%" PRId64 "\n", store_rev(d.e));
-	else if (strcmp(cmd, "watch") == 0 && argc == 3)
+	else if (strcmp(cmd, "watch") == 0 && (argc == 3 || argc == 4))
 		rc = cmd_watch(&d, argc, argv);
+	else if (strcmp(cmd, "revoke") == 0 && argc == 2)
+		rc = cmd_revoke(&d, argc, argv);
+	else if (strcmp(cmd, "leasekeep") == 0 && argc == 4)
+		rc = cmd_leasekeep(&d, argc, argv);
+	else if (strcmp(cmd, "authrace") == 0 && argc == 0)
+		rc = cmd_authrace(&d);
 	else if (strcmp(cmd, "crud") == 0 && argc == 0)
 		rc = cmd_crud(&d);
 	else if (strcmp(cmd, "lease") == 0 && argc == 0)

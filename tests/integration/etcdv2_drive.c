@@ -16,7 +16,9 @@
  *   watch KEY INDEX [MS]    one event "ACTION KEY=VALUE mod=N", or
  *                           "(timeout)" after MS milliseconds
  *   fill KEY N              N sets of KEY (values 1..N); "index=N"
- *   sync PREFIX FROM N      etcdv2_sync until N events; prints
+ *   sync PREFIX FROM N [POLL_MS]
+ *                           etcdv2_sync until N events (polls of POLL_MS,
+ *                           default 20000); prints
  *                           "LIST relist=R n=N next=X" for each listing,
  *                           "EVENT ACTION KEY=VALUE next=X" for each event,
  *                           and at the end the copy of the tree it kept:
@@ -30,6 +32,7 @@
 
 #include "lib/xmalloc.h"
 #include "store/etcdv2.h"
+#include "store/store.h"
 
 struct copy {
 	struct etcdv2_node *v; /* keys, no directories, sorted */
@@ -240,6 +243,8 @@ main(int argc, char **argv)
 	int ch, rc;
 	int64_t n;
 
+	store_init();
+
 	while ((ch = getopt(argc, argv, "e:C:c:k:u:p:")) != -1) {
 		switch (ch) {
 		case 'e':
@@ -327,8 +332,9 @@ main(int argc, char **argv)
 		printf("index=%" PRId64 "\n", r.index);
 	} else if (strcmp(cmd, "sync") == 0 && argc >= 4) {
 		c.want = num(argv[3]);
-		if (etcdv2_sync(e, argv[1], num(argv[2]), 20000, sync_cb, &c) ==
-		    -1)
+		if (etcdv2_sync(e, argv[1], num(argv[2]),
+		        argc > 4 ? (int)num(argv[4]) : 20000, sync_cb,
+		        &c) == -1)
 			die(e);
 		printf("FINAL n=%zu\n", c.n);
 		for (i = 0; i < c.n; i++)

@@ -11,8 +11,17 @@
 # survives an etcd restart and gets what was written while it was away
 # from revision+1, nothing twice; TLS with a CA and a client certificate
 # (refused without it, or with the wrong CA); username/password auth, and
-# logging in again when the token lapses, blocking and in a watch.  ~25 s.
-PM_TIMEOUT=90
+# logging in again when the token lapses, blocking and in a watch.
+# Against tests/integration/etcd_fake.py (fakes and proxies): a 404 in JSON
+# is etcd's answer, not a sign of etcd 3.3 (whose /v3beta is found when /v3
+# is a bare 404); a watch stuck at a revision it cannot parse gives up after
+# 5 tries, and one whose streams are cut at once backs off; a 12 MiB event
+# line in small pieces; a lease kept, and a watch moved on, when the first endpoint freezes
+# (a relay that stops answering: watch requests ask for "hasleader", and a
+# watchdog sees the silence); a member of three that loses its leader ends
+# the watch; a request failing with an old token does not throw away the
+# new one.  ~60 s.
+PM_TIMEOUT=150
 . "$(dirname "$0")/lib.sh"
 
 DRIVE=$PODMESH_BUILD/tests/etcd_drive
@@ -51,8 +60,31 @@ start_etcd() {
 	    --listen-peer-urls "http://127.0.0.1:$peer" \
 	    --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
 	    --initial-cluster "$name=http://127.0.0.1:$peer" \
+	    --experimental-watch-progress-notify-interval 500ms \
 	    --log-level warn "$@" >>"$PM_TMP/$name.log" 2>&1 &
 	PM_PID["etcd:$name"]=$!
+}
+
+# listening PORT: something accepts connections on loopback PORT.
+# shellcheck disable=SC2317 # called through wait_until
+listening() {
+	ss -ltnH "sport = :$1" | grep -q .
+}
+
+# start_fake MODE PORT [ARGS]: etcd_fake.py; its lines in fake-MODE.out.
+start_fake() {
+	local mode=$1 port=$2
+	shift 2
+	python3 "$(dirname "$0")/etcd_fake.py" "$mode" "$port" "$@" \
+	    >"$PM_TMP/fake-$mode.out" 2>"$PM_TMP/fake-$mode.log" &
+	PM_PID["fake:$mode"]=$!
+	wait_until 5 listening "$port" || fail "etcd_fake $mode did not start"
+}
+
+# fake_count MODE WHAT: the fake's count of WHAT requests so far.
+fake_count() {
+	tail -n 1 "$PM_TMP/fake-$1.out" | tr ' ' '\n' |
+	    sed -n "s/^$2=//p" | grep . || echo 0
 }
 
 # kill_etcd NAME: SIGKILL, as a crash would.
@@ -223,6 +255,139 @@ expect "re-created after the writes, resuming before them" "$out" \
     "PUT /w/a=1 PUT /w/b=2 PUT /w/c=3 PUT /w/b=4 " ] ||
     fail "events, in order, once each: $out"
 ok "all four events, in order, once each"
+
+# ---------------------------------------------------------------------------
+step "a 404 from etcd is an answer"
+drive put /beta/k v >/dev/null
+# etcd 3.5's gateway has no /v3beta; revoking a lease etcd does not have is
+# gRPC NotFound, which the gateway sends as a 404 with etcd's error
+P35=$(free_port)
+start_fake v35 "$P35" "$URL"
+out=$("$DRIVE" -e "127.0.0.1:$P35" revoke 12345 /beta/k 2>&1) || fail "$out"
+expect "etcd's error for the revoke" "$out" \
+    "^revoke: etcd http://127.0.0.1:$P35: etcdserver: requested lease not found$"
+expect "and the next request still goes to /v3" "$out" '^v mod=[0-9]+ '
+P33=$(free_port)
+start_fake v33 "$P33" "$URL"
+out=$("$DRIVE" -e "127.0.0.1:$P33" revoke 12345 /beta/k 2>&1) || fail "$out"
+expect "etcd 3.3: /v3beta found on a bare 404" "$out" \
+    "^revoke: etcd http://127.0.0.1:$P33: etcdserver: requested lease not found$"
+expect "and kept" "$out" '^v mod=[0-9]+ '
+out=$("$DRIVE" -a -e "127.0.0.1:$P33" list /beta/ 2>&1)
+expect "async too" "$out" '^n=1 count=1 '
+
+# ---------------------------------------------------------------------------
+step "a watch stuck at one revision"
+PP=$(free_port)
+start_fake poison "$PP"
+out=$("$DRIVE" -e "127.0.0.1:$PP" watch /a/ 5 1 8 2>&1)
+log "$(grep -c '^DISCONNECTED' <<<"$out") disconnects, $(fake_count poison watch) watch requests"
+expect "gives up after 5 tries, naming the revision" "$out" \
+    "^CANCELED etcd http://127.0.0.1:$PP: unexpected watch answer from etcd \\(stuck at revision 5: 5 tries\\)$"
+[ "$(fake_count poison watch)" -eq 5 ] ||
+    fail "$(fake_count poison watch) watch requests, wanted 5"
+ok "in 5 requests"
+PF=$(free_port)
+start_fake flap "$PF"
+"$DRIVE" -e "127.0.0.1:$PF" watch /a/ 5 1 4 >"$PM_TMP/watch-flap" 2>&1
+n=$(fake_count flap watch)
+log "streams cut once created: $n watch requests in 4 s"
+if [ "$n" -lt 4 ] || [ "$n" -gt 8 ]; then
+	fail "$n watch requests in 4 s, wanted 4 to 8"
+fi
+ok "the backoff grows though every stream was created"
+
+# ---------------------------------------------------------------------------
+step "a 12 MiB event line in 1 KiB pieces"
+# 16 MiB of JSON in 16384 pieces: well under a second, where searching
+# the line from its start for each piece took 6 s and more
+PB=$(free_port)
+start_fake bigline "$PB" 12 1
+out=$("$DRIVE" -e "127.0.0.1:$PB" watch /a 0 1 60 2>&1) || fail "$out"
+expect "arrives whole" "$out" '^PUT /a=<12582912 bytes> mod=5$'
+cpu=$(sed -n 's/^END got=1 cpu=//p' <<<"$out")
+[ "${cpu%.*}" -lt 3 ] || fail "$cpu s of CPU for one line"
+ok "in $cpu s of CPU"
+
+# ---------------------------------------------------------------------------
+step "the first endpoint freezes"
+FROZEN=$PM_TMP/frozen
+TP=$(free_port)
+start_fake tcp "$TP" "127.0.0.1:$PORT" "$FROZEN"
+RELAY=http://127.0.0.1:$TP
+out=$("$DRIVE" -e "$RELAY,$URL" leasekeep 3 7 "$FROZEN" 1500 2>&1) ||
+    fail "lease: $out"
+expect "a lease granted through the relay" "$out" "^granted [0-9]+ ttl=3 via=$RELAY$"
+id=$(sed -n 's/^granted \([0-9]*\) .*/\1/p' <<<"$out")
+expect "kept through the second endpoint" "$out" "^KEPT via=$URL$"
+expect "its key is still there" "$(drive get /lease/kept)" "^v .* lease=$id "
+rm -f "$FROZEN"
+"$DRIVE" -e "$RELAY,$URL" -w 1500 watch /wd/ 0 2 20 >"$PM_TMP/watch-wd" 2>&1 &
+wpid=$!
+wait_until 5 grep -q '^CREATED' "$PM_TMP/watch-wd" || fail "watch not created"
+drive put /wd/a 1 >/dev/null
+wait_until 5 grep -q '^PUT /wd/a=1' "$PM_TMP/watch-wd" || fail "no event"
+sleep 1.5 # progress notifications every 500 ms keep it up
+touch "$FROZEN"
+drive put /wd/b 2 >/dev/null
+wait $wpid || fail "watch: $(cat "$PM_TMP/watch-wd")"
+out=$(cat "$PM_TMP/watch-wd")
+expect "watches ask for a member with a leader" "$(cat "$PM_TMP/fake-tcp.out")" \
+    '^HEAD POST /v3/watch grpc-metadata-hasleader=true$'
+expect "progress notifications came" "$out" '^PROGRESS rev='
+[ "$(grep -c '^DISCONNECTED' <<<"$out")" -eq 1 ] || fail "$out"
+expect "the silence is noticed" "$out" \
+    "^DISCONNECTED etcd $RELAY: no message on the watch for 1500 ms$"
+expect "and the watch goes on at the next endpoint" "$out" '^PUT /wd/b=2 '
+
+# ---------------------------------------------------------------------------
+step "a member that loses its leader ends its watches"
+declare -A CPORT PPORT
+cluster=
+for n in 1 2 3; do
+	CPORT[$n]=$(free_port)
+	PPORT[$n]=$(free_port)
+	cluster="$cluster${cluster:+,}m$n=http://127.0.0.1:${PPORT[$n]}"
+done
+start_member() {
+	local n=$1
+	etcd --name "m$n" --data-dir "$PM_TMP/m$n" \
+	    --listen-client-urls "http://127.0.0.1:${CPORT[$n]}" \
+	    --advertise-client-urls "http://127.0.0.1:${CPORT[$n]}" \
+	    --listen-peer-urls "http://127.0.0.1:${PPORT[$n]}" \
+	    --initial-advertise-peer-urls "http://127.0.0.1:${PPORT[$n]}" \
+	    --initial-cluster "$cluster" --heartbeat-interval 50 \
+	    --election-timeout 500 --log-level warn >>"$PM_TMP/m$n.log" 2>&1 &
+	PM_PID["etcd:m$n"]=$!
+}
+for n in 1 2 3; do
+	start_member $n
+done
+M1=http://127.0.0.1:${CPORT[1]}
+wait_until 20 "$DRIVE" -e "$M1" put /nl/up 1 || fail "the cluster did not come up"
+"$DRIVE" -e "$M1" watch /nl/ 0 1 30 >"$PM_TMP/watch-nl" 2>&1 &
+wpid=$!
+wait_until 5 grep -q '^CREATED' "$PM_TMP/watch-nl" || fail "watch not created"
+kill_etcd m2
+kill_etcd m3
+wait_until 10 grep -q '^DISCONNECTED' "$PM_TMP/watch-nl" ||
+    fail "the watch stayed on a member without a leader: $(cat "$PM_TMP/watch-nl")"
+expect "ended with no leader" "$(cat "$PM_TMP/watch-nl")" \
+    "^DISCONNECTED etcd $M1: etcdserver: no leader$"
+start_member 2
+wait_until 20 "$DRIVE" -e "$M1" put /nl/x back || fail "no leader again"
+wait $wpid || fail "watch: $(cat "$PM_TMP/watch-nl")"
+expect "and resumes once there is one" "$(cat "$PM_TMP/watch-nl")" '^PUT /nl/x=back '
+kill_etcd m1
+kill_etcd m2
+
+# ---------------------------------------------------------------------------
+step "a failure with an old token keeps the new one"
+PA=$(free_port)
+start_fake auth "$PA"
+out=$("$DRIVE" -e "127.0.0.1:$PA" -u u -p p authrace 2>&1) || fail "$out"
+expect "both answered" "$out" '^got /slow$'
+expect "one login for the stale token, not two" "$out" '^logins=2$'
 
 # ---------------------------------------------------------------------------
 step "TLS with a client certificate"

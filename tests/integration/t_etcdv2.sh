@@ -8,7 +8,9 @@
 # deletes (a non-empty directory needs recursive: 108); a watch that sees a
 # change made after it started waiting, and one that times out; after more
 # writes than the 1000 events etcd keeps, an old waitIndex is error 401 and
-# etcdv2_sync re-lists and goes on; failover past a dead first endpoint;
+# etcdv2_sync re-lists and goes on, and a sync that sits through more
+# writes elsewhere does not (its idle polls move on with X-Etcd-Index);
+# failover past a dead first endpoint;
 # basic auth; TLS with a CA and a client certificate (refused without it);
 # an etcd without --enable-v2 named as such.
 # ~15 s.
@@ -253,6 +255,36 @@ kept=$(sed -n '/^FINAL/,$p' <<<"$out" | grep -v '^FINAL')
 [ "$fresh" = "$kept" ] ||
     fail "sync's copy differs:"$'\n'"$(diff <(echo "$fresh") <(echo "$kept"))"
 ok "the copy kept by sync equals a fresh listing"
+
+# ---------------------------------------------------------------------------
+step "idle polls move on with etcd's index"
+# 1200 writes outside /calico while a sync of /calico polls every 300 ms:
+# each idle poll goes on from the index etcd had when it took it, so the
+# next change under /calico is found without a 401 and a re-list
+"$DRIVE" -e "$URL" sync /calico 0 1 300 >"$PM_TMP/sync2" 2>&1 &
+spid=$!
+wait_until 5 grep -q '^IDLE' "$PM_TMP/sync2" ||
+    fail "no idle poll: $(cat "$PM_TMP/sync2")"
+first=$(sed -n 's/^IDLE next=//p' "$PM_TMP/sync2" | head -n 1)
+out=$(drive fill /elsewhere/churn 1200 2>&1) || fail "fill: $out"
+log "1200 writes elsewhere, now at $out"
+# two more polls after them: from an index etcd has dropped, they would 401
+idle_after() {
+	[ "$(grep -c '^IDLE' "$PM_TMP/sync2")" -ge "$1" ]
+}
+wait_until 5 idle_after $(($(grep -c '^IDLE' "$PM_TMP/sync2") + 2)) ||
+    fail "no idle polls: $(cat "$PM_TMP/sync2")"
+drive set /calico/v1/host/node1/bird_ip 192.0.2.13 >/dev/null
+wait $spid || fail "sync: $(cat "$PM_TMP/sync2")"
+out=$(cat "$PM_TMP/sync2")
+last=$(sed -n 's/^IDLE next=//p' <<<"$out" | tail -n 1)
+log "$(grep -c '^IDLE' <<<"$out") idle polls, next from $first to $last"
+# without that, the waitIndex would still be $first, 1200 writes ago
+[ "$last" -gt "$first" ] || fail "idle polls stayed at $first"
+ok "idle polls followed etcd's index"
+[ "$(grep -c '^LIST' <<<"$out")" -eq 1 ] || fail "re-listed: $out"
+expect "no re-list, and the change is seen" "$out" \
+    '^EVENT set /calico/v1/host/node1/bird_ip=192.0.2.13 next='
 
 # ---------------------------------------------------------------------------
 step "failover"

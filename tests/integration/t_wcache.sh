@@ -13,8 +13,13 @@
 # drivers are stopped (their streams broken by an etcd restart first: a
 # live stream would just deliver the events): a re-list
 # whose callbacks are exactly the difference; a long disconnect (B re-lists
-# instead of resuming, A resumes).  ~30 s.
-PM_TIMEOUT=90
+# instead of resuming, A resumes).  Then against
+# tests/integration/etcd_fake.py: a watch that cannot get past one revision
+# (an event it cannot parse) and one whose streams are cut as soon as they
+# are created both end in re-lists; and a cache whose first endpoint
+# freezes (a relay that stops answering) sees the silence and goes on at
+# the next endpoint.  ~45 s.
+PM_TIMEOUT=120
 . "$(dirname "$0")/lib.sh"
 
 DRIVE=$PODMESH_BUILD/tests/wcache_drive
@@ -52,6 +57,7 @@ start_etcd() {
 	    --listen-peer-urls "http://127.0.0.1:$PEER" \
 	    --initial-advertise-peer-urls "http://127.0.0.1:$PEER" \
 	    --initial-cluster "wc=http://127.0.0.1:$PEER" \
+	    --experimental-watch-progress-notify-interval 500ms \
 	    --log-level warn >>"$PM_TMP/etcd.log" 2>&1 &
 	PM_PID["etcd:wc"]=$!
 	wait_until 15 ed rev || fail "etcd did not come up on $URL"
@@ -114,6 +120,33 @@ sync_all() {
 # snapshot FILE: etcdctl's view of /wc/, JSON with its revision.
 snapshot() {
 	ctl get --prefix /wc/ -w json >"$1" || fail "etcdctl get"
+}
+
+# shellcheck disable=SC2317 # called through wait_until
+listening() {
+	ss -ltnH "sport = :$1" | grep -q .
+}
+
+# start_fake MODE PORT [ARGS]: etcd_fake.py; its lines in fake-MODE.out.
+start_fake() {
+	local mode=$1 port=$2
+	shift 2
+	python3 "$(dirname "$0")/etcd_fake.py" "$mode" "$port" "$@" \
+	    >"$PM_TMP/fake-$mode.out" 2>"$PM_TMP/fake-$mode.log" &
+	PM_PID["fake:$mode"]=$!
+	wait_until 5 listening "$port" || fail "etcd_fake $mode did not start"
+}
+
+# fake_count MODE WHAT: the fake's count of WHAT requests so far.
+fake_count() {
+	tail -n 1 "$PM_TMP/fake-$1.out" | tr ' ' '\n' |
+	    sed -n "s/^$2=//p" | grep . || echo 0
+}
+
+# relisted MODE: the cache on the fake has listed twice.
+# shellcheck disable=SC2317 # called through wait_until
+relisted() {
+	[ "$(fake_count "$1" range)" -ge 2 ]
 }
 
 range_calls() {
@@ -443,6 +476,50 @@ sync_all
 out=$(check show "$PM_TMP/A.out" "$fromA" 0 | grep -v '~sync')
 grep -q '^UPDATE /wc/a/00020 20>long' <<<"$out" || fail "A: $out"
 ok "A resumed and got the three changes live"
+
+# ---------------------------------------------------------------------------
+step "the first endpoint freezes"
+FROZEN=$PM_TMP/frozen
+TP=$(free_port)
+start_fake tcp "$TP" "127.0.0.1:$PORT" "$FROZEN"
+"$DRIVE" -v -e "http://127.0.0.1:$TP,$URL" -i 1500 /wc/a/ \
+    >"$PM_TMP/F.out" 2>"$PM_TMP/F.err" &
+PM_PID["drive:F"]=$!
+wait_until 10 grep -q '^{"ev":"SYNCED"' "$PM_TMP/F.out" || fail "F not synced"
+sleep 1.5 # progress notifications every 500 ms keep it up
+touch "$FROZEN"
+ed put /wc/a/frozen yes >/dev/null
+wait_until 10 grep -q '"key":"/wc/a/frozen","new":"yes"' "$PM_TMP/F.out" ||
+    fail "F did not move on: $(tail -5 "$PM_TMP/F.err")"
+grep -q "no message on the watch for 1500 ms" "$PM_TMP/F.err" ||
+    fail "F's log: $(cat "$PM_TMP/F.err")"
+[ "$(synced_count F)" -eq 1 ] || fail "F re-listed"
+ok "the silence seen, the watch resumed at the next endpoint, no re-list"
+kill -TERM "${PM_PID[drive:F]}"
+wait "${PM_PID[drive:F]}" || fail "F exited $?: $(tail -5 "$PM_TMP/F.err")"
+unset "PM_PID[drive:F]"
+
+# ---------------------------------------------------------------------------
+step "a watch that cannot get past a revision: re-lists"
+PP=$(free_port)
+start_fake poison "$PP"
+# the default relist_after (30 s): the watch's own giving up re-lists
+"$DRIVE" -v -e "127.0.0.1:$PP" /a/ >"$PM_TMP/P.out" 2>"$PM_TMP/P.err" &
+PM_PID["drive:P"]=$!
+wait_until 15 relisted poison ||
+    fail "no re-list: $(fake_count poison range) listings, $(fake_count poison watch) watches"
+grep -q 'stuck at revision 5: 5 tries.*re-listing' "$PM_TMP/P.err" ||
+    fail "P's log: $(tail -5 "$PM_TMP/P.err")"
+ok "re-listed after $(fake_count poison watch) watch requests"
+PF=$(free_port)
+start_fake flap "$PF"
+"$DRIVE" -v -e "127.0.0.1:$PF" -r 1000 /a/ >"$PM_TMP/Q.out" 2>"$PM_TMP/Q.err" &
+PM_PID["drive:Q"]=$!
+wait_until 10 relisted flap ||
+    fail "no re-list: $(fake_count flap range) listings, $(fake_count flap watch) watches"
+grep -q 'watch down for 1000 ms: re-listing' "$PM_TMP/Q.err" ||
+    fail "Q's log: $(tail -5 "$PM_TMP/Q.err")"
+ok "streams cut once created count as down: re-listed after $(fake_count flap watch) watch requests"
 
 # ---------------------------------------------------------------------------
 step "final state"

@@ -5,7 +5,8 @@
  * SIGTERM prints it too and exits.  The script replays the callbacks and
  * compares them, and the cache, with etcdctl's view.
  *
- *   wcache_drive [-e ENDPOINTS] [-P PAGE] [-r RELIST_MS] [-v] PREFIX...
+ *   wcache_drive [-e ENDPOINTS] [-P PAGE] [-r RELIST_MS] [-i IDLE_MS] [-v]
+ *                PREFIX...
  *
  *   {"ev":"ADD","key":K,"new":V,"mod":M,"rev":R,"relist":false}
  *   {"ev":"UPDATE","key":K,"old":V0,"new":V,"mod":M,"rev":R,"relist":..}
@@ -33,6 +34,7 @@
 
 #include "lib/log.h"
 #include "store/wcache.h"
+#include "store/store.h"
 
 struct drive {
 	struct event_base *base;
@@ -206,7 +208,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: wcache_drive [-v] [-e endpoints] [-P page] "
-	    "[-r relist-ms] prefix...\n");
+	    "[-r relist-ms] [-i idle-ms] prefix...\n");
 	exit(2);
 }
 
@@ -219,11 +221,16 @@ main(int argc, char **argv)
 	struct drive d = {0};
 	struct event *usr1, *term, *intr;
 	struct etcd *e;
-	int ch, i, page = 0, relist = -1;
+	int ch, i, page = 0, relist = -1, idle = -1;
 	enum log_level lvl = LOG_LVL_WARN;
 
-	while ((ch = getopt(argc, argv, "e:P:r:v")) != -1) {
+	store_init();
+
+	while ((ch = getopt(argc, argv, "e:P:r:i:v")) != -1) {
 		switch (ch) {
+		case 'i':
+			idle = atoi(optarg);
+			break;
 		case 'e':
 			cfg.endpoints = optarg;
 			break;
@@ -264,6 +271,8 @@ main(int argc, char **argv)
 		wcache_set_page_size(d.wc, page);
 	if (relist >= 0)
 		wcache_set_relist_after(d.wc, relist);
+	if (idle >= 0)
+		wcache_set_watch_idle(d.wc, idle);
 	usr1 = evsignal_new(d.base, SIGUSR1, on_usr1, &d);
 	term = evsignal_new(d.base, SIGTERM, on_term, &d);
 	intr = evsignal_new(d.base, SIGINT, on_term, &d);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include <event2/event.h>
@@ -538,12 +539,25 @@ test_parse_watch(void **state)
 static void
 test_endpoints(void **state)
 {
-	char **eps;
+	static const struct {
+		const char *list;
+		const char *why;
+	} bad[] = {
+	    {"ftp://x", "ftp://x: not http or https"},
+	    {" , ", "no endpoint"},
+	    {"http://a,unix://b", "unix://b: not http or https"},
+	    {"http://", "http://: no host"},
+	    {"https:///", "https:///: no host"},
+	    {"a:1,http:///v3", "http:///v3: no host"},
+	    {"http://:2379", "http://:2379: no host"},
+	    {":2379", ":2379: no host"},
+	};
+	char **eps, why[128];
 	size_t n, i;
 
 	assert_int_equal(etcd_endpoints_parse("127.0.0.1:2379, "
 	                                      "https://a:1/ http://b,,",
-	                     &eps, &n),
+	                     &eps, &n, why, sizeof(why)),
 	    0);
 	assert_int_equal(n, 3);
 	assert_string_equal(eps[0], "http://127.0.0.1:2379");
@@ -552,10 +566,103 @@ test_endpoints(void **state)
 	for (i = 0; i < n; i++)
 		free(eps[i]);
 	free(eps);
-	assert_int_equal(etcd_endpoints_parse("ftp://x", &eps, &n), -1);
-	assert_int_equal(etcd_endpoints_parse(" , ", &eps, &n), -1);
-	assert_int_equal(
-	    etcd_endpoints_parse("http://a,unix://b", &eps, &n), -1);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(etcd_endpoints_parse(
+		                     bad[i].list, &eps, &n, why, sizeof(why)),
+		    -1);
+		assert_string_equal(why, bad[i].why);
+	}
+}
+
+struct lines {
+	char got[8][16];
+	size_t len[8];
+	int n;
+	int stop_at; /* 1 + the line to stop at; 0 never */
+};
+
+static int
+line_got(void *arg, const char *p, size_t len)
+{
+	struct lines *l = arg;
+
+	if (l->n < 8) {
+		l->len[l->n] = len;
+		memcpy(l->got[l->n], p, len < 16 ? len : 16);
+	}
+	l->n++;
+	return l->n == l->stop_at;
+}
+
+static int
+line_len(void *arg, const char *p, size_t len)
+{
+	size_t *got = arg;
+
+	assert_true(len < 2 || (p[0] == 'x' && p[len - 1] == 'x'));
+	*got = len;
+	return 0;
+}
+
+/*
+ * The watch stream's line splitter: lines across pieces, and a long line
+ * in small pieces searched once (each piece's bytes, not the whole buffer
+ * again) and its memory given back after.
+ */
+static void
+test_lines(void **state)
+{
+	struct etcd_buf b = {0};
+	struct lines l = {0};
+	size_t piece = 1024, total = 32u << 20, i, got = 0;
+	char *chunk;
+	clock_t t0;
+
+	assert_int_equal(etcd_lines_feed(&b, "a\nbb", 4, line_got, &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(b.len, 2);
+	assert_int_equal(b.scanned, 2);
+	assert_int_equal(etcd_lines_feed(&b, "\n\nccc", 5, line_got, &l), 0);
+	assert_int_equal(etcd_lines_feed(&b, "", 0, line_got, &l), 0);
+	assert_int_equal(etcd_lines_feed(&b, "c\r\ndd", 5, line_got, &l), 0);
+	assert_int_equal(l.n, 4);
+	assert_int_equal(l.len[0], 1);
+	assert_memory_equal(l.got[0], "a", 1);
+	assert_int_equal(l.len[1], 2);
+	assert_memory_equal(l.got[1], "bb", 2);
+	assert_int_equal(l.len[2], 0);
+	assert_int_equal(l.len[3], 5);
+	assert_memory_equal(l.got[3], "cccc\r", 5);
+	assert_int_equal(b.len, 2);
+	assert_string_equal(b.p, "dd");
+	/* the callback stops it: the rest is not handed over */
+	l.stop_at = 5;
+	assert_int_equal(etcd_lines_feed(&b, "\ne\nf\n", 6, line_got, &l), -1);
+	assert_int_equal(l.n, 5);
+	assert_memory_equal(l.got[4], "dd", 2);
+	free(b.p);
+
+	/* 32 MiB in 1 KiB pieces (curl hands over a chunk at a time) */
+	memset(&b, 0, sizeof(b));
+	chunk = malloc(piece);
+	assert_non_null(chunk);
+	memset(chunk, 'x', piece);
+	t0 = clock();
+	for (i = 0; i < total / piece; i++) {
+		assert_int_equal(
+		    etcd_lines_feed(&b, chunk, piece, line_len, &got), 0);
+		/* what is in the buffer has been searched already */
+		assert_int_equal(b.scanned, b.len);
+	}
+	assert_int_equal(got, 0);
+	assert_int_equal(etcd_lines_feed(&b, "\nxx", 3, line_len, &got), 0);
+	assert_int_equal(got, total);
+	/* linear: searching from the start for each piece is 512 GiB */
+	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 2.0);
+	assert_int_equal(b.len, 2);
+	assert_true(b.cap <= ETCD_LINE_KEEP);
+	free(b.p);
+	free(chunk);
 }
 
 static void
@@ -572,7 +679,14 @@ test_handle_errors(void **state)
 	cfg.ca_file = NULL;
 	cfg.endpoints = "gopher://x";
 	assert_null(etcd_new(&cfg, &err));
-	assert_string_equal(err.msg, "etcd: bad endpoint list: gopher://x");
+	assert_string_equal(err.msg,
+	    "etcd: bad endpoint list \"gopher://x\": gopher://x: not http or "
+	    "https");
+	cfg.endpoints = "http://127.0.0.1:2379,http://";
+	assert_null(etcd_new(&cfg, &err));
+	assert_string_equal(err.msg,
+	    "etcd: bad endpoint list \"http://127.0.0.1:2379,http://\": "
+	    "http://: no host");
 
 	/* nothing listens on port 1: refused at once, named in the message */
 	cfg.endpoints = "127.0.0.1:1";
@@ -688,6 +802,7 @@ main(void)
 	    cmocka_unit_test(test_parse_errors),
 	    cmocka_unit_test(test_parse_watch),
 	    cmocka_unit_test(test_endpoints),
+	    cmocka_unit_test(test_lines),
 	    cmocka_unit_test(test_handle_errors),
 	    cmocka_unit_test(test_async_refused),
 	};
