@@ -550,6 +550,7 @@ ctl_config_env(struct ctl_dsconfig *c, char *err, size_t errlen)
 	}
 	rc = cfg_apply(
 	    &cv, FORM_ENV, any ? "environment" : "default", c, err, errlen);
+	cfg_values_clean(&cv); /* scheme://authority, when built */
 	if (rc == -1)
 		ctl_config_clean(c);
 	return rc;
