@@ -1627,12 +1627,13 @@ pm_core() {
 # --cert-file among the arguments the client URL is https and only the
 # listening port is waited for (the caller has the certificates).
 
-# etcd_free_port: a loopback TCP port nobody listens on.
+# etcd_free_port: a loopback TCP port no socket uses, below the kernel's ephemeral
+# range (32768 up), where an outgoing connection could take it meanwhile.
 etcd_free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 20000))
-		ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return; }
+		p=$((20000 + RANDOM % 12000))
+		ss -tanH "sport = :$p" | grep -q . || { echo "$p"; return; }
 	done
 }
 

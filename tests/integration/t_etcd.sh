@@ -41,12 +41,13 @@ pm_dump() {
 	done >&2
 }
 
-# free_port: a loopback TCP port nobody listens on.
+# free_port: a loopback TCP port no socket uses, below the kernel's ephemeral
+# range (32768 up), where an outgoing connection could take it meanwhile.
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 20000))
-		ss -ltnH "sport = :$p" | grep -q . || { echo $p; return; }
+		p=$((20000 + RANDOM % 12000))
+		ss -tanH "sport = :$p" | grep -q . || { echo $p; return; }
 	done
 }
 

@@ -42,12 +42,13 @@ for c in etcd etcdctl curl jq ss; do
 	command -v $c >/dev/null || fail "$c not installed"
 done
 
-# free_port: a loopback TCP port nobody listens on.
+# free_port: a loopback TCP port no socket uses, below the kernel's ephemeral
+# range (32768 up), where an outgoing connection could take it meanwhile.
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 20000))
-		ss -ltnH "sport = :$p" | grep -q . || { echo $p; return; }
+		p=$((20000 + RANDOM % 12000))
+		ss -tanH "sport = :$p" | grep -q . || { echo $p; return; }
 	done
 }
 
