@@ -217,15 +217,8 @@ conn_cease_close(struct conn *c)
 void
 session_send(struct peer *p, struct ibuf *msg)
 {
-	uint8_t type = ((uint8_t *)ibuf_data(msg))[BGP_HDR_LEN - 1];
-
-	if (p->conn == NULL || p->conn->closing) {
-		ibuf_free(msg);
-		return;
-	}
-	if (type <= MSG_RREFRESH)
-		p->stats.msgs_out[type]++;
-	conn_write(p->conn, msg);
+	session_send_copy(p, msg);
+	ibuf_free(msg);
 }
 
 /* the same message to many peers (update groups): msg stays the caller's */

@@ -69,9 +69,10 @@ buf_add(struct etcd_buf *b, const char *p, size_t n)
 }
 
 /*
- * Endpoint URLs from "a,b c": a missing scheme means http, a trailing
- * slash is dropped.  -1 with the reason in why (whylen bytes) on an empty
- * list, a scheme other than http(s), or a URL without a host.
+ * Endpoint URLs from "a,b c": a missing scheme means http, the scheme is
+ * lower-cased, a trailing slash is dropped.  The v2 client uses it too, so
+ * one ETCD_ENDPOINTS serves both.  -1 with the reason in why (whylen bytes) on
+ * an empty list, a scheme other than http(s), or a URL without a host.
  */
 int
 etcd_endpoints_parse(
@@ -101,10 +102,10 @@ etcd_endpoints_parse(
 			snprintf(why, whylen, "%.*s: no host", (int)len, s);
 			goto bad;
 		}
-		if (p == NULL)
-			xasprintf(&url, "http://%.*s", (int)len, s);
-		else
-			url = xstrndup(s, len);
+		/* the scheme in lower case, as curl and messages want it */
+		xasprintf(&url, "%s://%.*s",
+		    p != NULL && p - s == 5 ? "https" : "http",
+		    (int)(s + len - h), h);
 		while (strlen(url) > 0 && url[strlen(url) - 1] == '/')
 			url[strlen(url) - 1] = '\0';
 		eps = xreallocarray(eps, n + 1, sizeof(*eps));

@@ -36,6 +36,7 @@
 
 #include "lib/log.h"
 #include "lib/xmalloc.h"
+#include "store/etcd_int.h"
 #include "store/etcdv2.h"
 
 #define ETCDV2_DEFAULT_ENDPOINT "http://127.0.0.1:2379"
@@ -441,57 +442,6 @@ etcdv2_parse_index_header(const char *p, size_t len, int64_t *index)
 /* ------------------------------------------------------------------ */
 /* The handle */
 
-/*
- * Endpoint URLs from "a,b c": a missing scheme means http, a trailing
- * slash is dropped.  -1 on an empty list or a scheme other than http(s).
- * (The same rules as the v3 client's list, so one ETCD_ENDPOINTS serves
- * both.)
- */
-static int
-endpoints_parse(const char *s, char ***epsp, size_t *np)
-{
-	char **eps = NULL, *url;
-	size_t n = 0, len, hlen;
-	const char *p, *h, *scheme;
-
-	while (*s != '\0') {
-		s += strspn(s, ", \t\n");
-		if ((len = strcspn(s, ", \t\n")) == 0)
-			break;
-		p = memmem(s, len, "://", 3);
-		if (p == NULL) {
-			scheme = "http";
-			h = s;
-		} else if (p - s == 4 && strncasecmp(s, "http", 4) == 0) {
-			scheme = "http";
-			h = p + 3;
-		} else if (p - s == 5 && strncasecmp(s, "https", 5) == 0) {
-			scheme = "https";
-			h = p + 3;
-		} else
-			goto bad;
-		for (hlen = (size_t)(s + len - h);
-		     hlen > 0 && h[hlen - 1] == '/'; hlen--)
-			;
-		if (hlen == 0)
-			goto bad; /* no host */
-		xasprintf(&url, "%s://%.*s", scheme, (int)hlen, h);
-		eps = xreallocarray(eps, n + 1, sizeof(*eps));
-		eps[n++] = url;
-		s += len;
-	}
-	if (n == 0)
-		goto bad;
-	*epsp = eps;
-	*np = n;
-	return 0;
-bad:
-	while (n > 0)
-		free(eps[--n]);
-	free(eps);
-	return -1;
-}
-
 static int
 file_check(const char *what, const char *path, struct etcdv2_error *err)
 {
@@ -514,6 +464,7 @@ etcdv2_new(const struct etcd_config *cfg, struct etcdv2_error *err)
 	static const struct etcd_config none;
 	struct etcdv2 *e;
 	const char *eps;
+	char why[256]; /* the list itself is what the message names */
 
 	memset(err, 0, sizeof(*err));
 	if (cfg == NULL)
@@ -526,7 +477,8 @@ etcdv2_new(const struct etcd_config *cfg, struct etcdv2_error *err)
 	    file_check("key file", cfg->key_file, err) == -1)
 		return NULL;
 	e = xcalloc(1, sizeof(*e));
-	if (endpoints_parse(eps, &e->eps, &e->neps) == -1) {
+	if (etcd_endpoints_parse(eps, &e->eps, &e->neps, why, sizeof(why)) ==
+	    -1) {
 		seterr(err, ETCDV2_E_CONNECT, 0, "etcd: bad endpoint list: %s",
 		    eps);
 		free(e);

@@ -41,16 +41,6 @@ pm_dump() {
 	done >&2
 }
 
-# free_port: a loopback TCP port no socket uses, below the kernel's ephemeral
-# range (32768 up), where an outgoing connection could take it meanwhile.
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 12000))
-		ss -tanH "sport = :$p" | grep -q . || { echo $p; return; }
-	done
-}
-
 # start_etcd NAME CLIENT-URL PEER-PORT [ARGS]: data kept in $PM_TMP/NAME
 # across restarts.
 start_etcd() {
@@ -129,9 +119,9 @@ auth_calls() {
 	rpc_calls Authenticate
 }
 
-PORT=$(free_port)
-PEER=$(free_port)
-DEAD=$(free_port)
+PORT=$(etcd_free_port)
+PEER=$(etcd_free_port)
+DEAD=$(etcd_free_port)
 URL=http://127.0.0.1:$PORT
 start_etcd plain "$URL" "$PEER"
 wait_until 15 drive rev || fail "etcd did not come up on $URL"
@@ -200,7 +190,7 @@ out=$("$DRIVE" -a -e "127.0.0.1:$DEAD $URL" list /f/ 2>&1)
 expect "async too" "$out" '^n=1 count=1 '
 out=$("$DRIVE" -e "http://127.0.0.1:$DEAD,$URL" crud 2>&1)
 expect "crud through the second" "$out" '^ok$'
-D2=$(free_port)
+D2=$(etcd_free_port)
 out=$("$DRIVE" -e "127.0.0.1:$DEAD,127.0.0.1:$D2" get /f/k 2>&1)
 expect "none answers: each named" "$out" \
     "^error: etcd: no endpoint answered: http://127.0.0.1:$DEAD: .*; http://127.0.0.1:$D2: .*(onnect|refused)"
@@ -262,13 +252,13 @@ step "a 404 from etcd is an answer"
 drive put /beta/k v >/dev/null
 # etcd 3.5's gateway has no /v3beta; revoking a lease etcd does not have is
 # gRPC NotFound, which the gateway sends as a 404 with etcd's error
-P35=$(free_port)
+P35=$(etcd_free_port)
 start_fake v35 "$P35" "$URL"
 out=$("$DRIVE" -e "127.0.0.1:$P35" revoke 12345 /beta/k 2>&1) || fail "$out"
 expect "etcd's error for the revoke" "$out" \
     "^revoke: etcd http://127.0.0.1:$P35: etcdserver: requested lease not found$"
 expect "and the next request still goes to /v3" "$out" '^v mod=[0-9]+ '
-P33=$(free_port)
+P33=$(etcd_free_port)
 start_fake v33 "$P33" "$URL"
 out=$("$DRIVE" -e "127.0.0.1:$P33" revoke 12345 /beta/k 2>&1) || fail "$out"
 expect "etcd 3.3: /v3beta found on a bare 404" "$out" \
@@ -279,7 +269,7 @@ expect "async too" "$out" '^n=1 count=1 '
 
 # ---------------------------------------------------------------------------
 step "a watch stuck at one revision"
-PP=$(free_port)
+PP=$(etcd_free_port)
 start_fake poison "$PP"
 out=$("$DRIVE" -e "127.0.0.1:$PP" watch /a/ 5 1 8 2>&1)
 log "$(grep -c '^DISCONNECTED' <<<"$out") disconnects, $(fake_count poison watch) watch requests"
@@ -288,7 +278,7 @@ expect "gives up after 5 tries, naming the revision" "$out" \
 [ "$(fake_count poison watch)" -eq 5 ] ||
     fail "$(fake_count poison watch) watch requests, wanted 5"
 ok "in 5 requests"
-PF=$(free_port)
+PF=$(etcd_free_port)
 start_fake flap "$PF"
 "$DRIVE" -e "127.0.0.1:$PF" watch /a/ 5 1 4 >"$PM_TMP/watch-flap" 2>&1
 n=$(fake_count flap watch)
@@ -302,7 +292,7 @@ ok "the backoff grows though every stream was created"
 step "a 12 MiB event line in 1 KiB pieces"
 # 16 MiB of JSON in 16384 pieces: well under a second, where searching
 # the line from its start for each piece took 6 s and more
-PB=$(free_port)
+PB=$(etcd_free_port)
 start_fake bigline "$PB" 12 1
 out=$("$DRIVE" -e "127.0.0.1:$PB" watch /a 0 1 60 2>&1) || fail "$out"
 expect "arrives whole" "$out" '^PUT /a=<12582912 bytes> mod=5$'
@@ -313,7 +303,7 @@ ok "in $cpu s of CPU"
 # ---------------------------------------------------------------------------
 step "the first endpoint freezes"
 FROZEN=$PM_TMP/frozen
-TP=$(free_port)
+TP=$(etcd_free_port)
 start_fake tcp "$TP" "127.0.0.1:$PORT" "$FROZEN"
 RELAY=http://127.0.0.1:$TP
 out=$("$DRIVE" -e "$RELAY,$URL" leasekeep 3 7 "$FROZEN" 1500 2>&1) ||
@@ -346,8 +336,8 @@ step "a member that loses its leader ends its watches"
 declare -A CPORT PPORT
 cluster=
 for n in 1 2 3; do
-	CPORT[$n]=$(free_port)
-	PPORT[$n]=$(free_port)
+	CPORT[$n]=$(etcd_free_port)
+	PPORT[$n]=$(etcd_free_port)
 	cluster="$cluster${cluster:+,}m$n=http://127.0.0.1:${PPORT[$n]}"
 done
 start_member() {
@@ -384,7 +374,7 @@ kill_etcd m2
 
 # ---------------------------------------------------------------------------
 step "a failure with an old token keeps the new one"
-PA=$(free_port)
+PA=$(etcd_free_port)
 start_fake auth "$PA"
 out=$("$DRIVE" -e "127.0.0.1:$PA" -u u -p p authrace 2>&1) || fail "$out"
 expect "both answered" "$out" '^got /slow$'
@@ -414,8 +404,8 @@ mkdir -p "$TLS"
 	    -CAcreateserial -out client.pem -days 1 \
 	    -extfile <(echo 'extendedKeyUsage=clientAuth')
 ) >"$PM_TMP/openssl.log" 2>&1 || fail "openssl: $(tail -5 "$PM_TMP/openssl.log")"
-TPORT=$(free_port)
-TPEER=$(free_port)
+TPORT=$(etcd_free_port)
+TPEER=$(etcd_free_port)
 TURL=https://127.0.0.1:$TPORT
 start_etcd tls "$TURL" "$TPEER" --cert-file "$TLS/server.pem" \
     --key-file "$TLS/server-key.pem" --client-cert-auth \

@@ -34,16 +34,6 @@ pm_dump() {
 	done >&2
 }
 
-# free_port: a loopback TCP port no socket uses, below the kernel's ephemeral
-# range (32768 up), where an outgoing connection could take it meanwhile.
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 12000))
-		ss -tanH "sport = :$p" | grep -q . || { echo $p; return; }
-	done
-}
-
 # start_etcd NAME CLIENT-URL PEER-PORT [ARGS]: data in $PM_TMP/NAME.
 start_etcd() {
 	local name=$1 url=$2 peer=$3
@@ -85,9 +75,9 @@ mod_of() {
 	sed -n 's/.* mod=\([0-9]*\).*/\1/p' <<<"$1" | head -n 1
 }
 
-PORT=$(free_port)
-PEER=$(free_port)
-DEAD=$(free_port)
+PORT=$(etcd_free_port)
+PEER=$(etcd_free_port)
+DEAD=$(etcd_free_port)
 URL=http://127.0.0.1:$PORT
 start_etcd plain "$URL" "$PEER"
 wait_until 15 curl -sf "$URL/v2/keys/" ||
@@ -295,7 +285,7 @@ out=$("$DRIVE" -e "127.0.0.1:$DEAD $URL" set /calico/v1/f 1 prevExist=false 2>&1
 expect "a create through the second" "$out" '^create /calico/v1/f '
 out=$("$DRIVE" -e "127.0.0.1:$DEAD,$URL" watch /calico/v1 "$(mod_of "$out")" 2>&1)
 expect "a watch through the second" "$out" '^create /calico/v1/f=1 '
-D2=$(free_port)
+D2=$(etcd_free_port)
 out=$("$DRIVE" -e "127.0.0.1:$DEAD,127.0.0.1:$D2" get /calico/v1/Ready 2>&1) &&
     fail "no endpoint, yet: $out"
 expect "none answers: each named" "$out" \
@@ -323,8 +313,8 @@ curl -sf -u root:rootpw -XDELETE "$URL/v2/auth/enable" >/dev/null
 
 # ---------------------------------------------------------------------------
 step "an etcd without the v2 API"
-NPORT=$(free_port)
-NPEER=$(free_port)
+NPORT=$(etcd_free_port)
+NPEER=$(etcd_free_port)
 NURL=http://127.0.0.1:$NPORT
 start_etcd nov2 "$NURL" "$NPEER" --enable-v2=false
 wait_until 15 curl -sf "$NURL/health" || fail "etcd (no v2) did not come up"
@@ -354,8 +344,8 @@ mkdir -p "$TLS"
 	    -CAcreateserial -out client.pem -days 1 \
 	    -extfile <(echo 'extendedKeyUsage=clientAuth')
 ) >"$PM_TMP/openssl.log" 2>&1 || fail "openssl: $(tail -5 "$PM_TMP/openssl.log")"
-TPORT=$(free_port)
-TPEER=$(free_port)
+TPORT=$(etcd_free_port)
+TPEER=$(etcd_free_port)
 TURL=https://127.0.0.1:$TPORT
 start_etcd tls "$TURL" "$TPEER" --cert-file "$TLS/server.pem" \
     --key-file "$TLS/server-key.pem" --client-cert-auth \

@@ -42,18 +42,8 @@ for c in etcd etcdctl curl jq ss; do
 	command -v $c >/dev/null || fail "$c not installed"
 done
 
-# free_port: a loopback TCP port no socket uses, below the kernel's ephemeral
-# range (32768 up), where an outgoing connection could take it meanwhile.
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 12000))
-		ss -tanH "sport = :$p" | grep -q . || { echo $p; return; }
-	done
-}
-
-PORT=$(free_port)
-PEER=$(free_port)
+PORT=$(etcd_free_port)
+PEER=$(etcd_free_port)
 URL=http://127.0.0.1:$PORT
 etcd --name mig --data-dir "$PM_TMP/mig" --enable-v2 \
     --listen-client-urls "$URL" --advertise-client-urls "$URL" \

@@ -42,16 +42,6 @@ pm_dump() {
 	done >&2
 }
 
-# free_port: a loopback TCP port no socket uses, below the kernel's ephemeral
-# range (32768 up), where an outgoing connection could take it meanwhile.
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 12000))
-		ss -tanH "sport = :$p" | grep -q . || { echo $p; return; }
-	done
-}
-
 start_etcd() {
 	etcd --name wc --data-dir "$PM_TMP/etcd" \
 	    --listen-client-urls "$URL" --advertise-client-urls "$URL" \
@@ -315,8 +305,8 @@ check() {
 	python3 "$PM_TMP/check.py" "$@"
 }
 
-PORT=$(free_port)
-PEER=$(free_port)
+PORT=$(etcd_free_port)
+PEER=$(etcd_free_port)
 URL=http://127.0.0.1:$PORT
 start_etcd
 
@@ -481,7 +471,7 @@ ok "A resumed and got the three changes live"
 # ---------------------------------------------------------------------------
 step "the first endpoint freezes"
 FROZEN=$PM_TMP/frozen
-TP=$(free_port)
+TP=$(etcd_free_port)
 start_fake tcp "$TP" "127.0.0.1:$PORT" "$FROZEN"
 "$DRIVE" -v -e "http://127.0.0.1:$TP,$URL" -i 1500 /wc/a/ \
     >"$PM_TMP/F.out" 2>"$PM_TMP/F.err" &
@@ -502,7 +492,7 @@ unset "PM_PID[drive:F]"
 
 # ---------------------------------------------------------------------------
 step "a watch that cannot get past a revision: re-lists"
-PP=$(free_port)
+PP=$(etcd_free_port)
 start_fake poison "$PP"
 # the default relist_after (30 s): the watch's own giving up re-lists
 "$DRIVE" -v -e "127.0.0.1:$PP" /a/ >"$PM_TMP/P.out" 2>"$PM_TMP/P.err" &
@@ -512,7 +502,7 @@ wait_until 15 relisted poison ||
 grep -q 'stuck at revision 5: 5 tries.*re-listing' "$PM_TMP/P.err" ||
     fail "P's log: $(tail -5 "$PM_TMP/P.err")"
 ok "re-listed after $(fake_count poison watch) watch requests"
-PF=$(free_port)
+PF=$(etcd_free_port)
 start_fake flap "$PF"
 "$DRIVE" -v -e "127.0.0.1:$PF" -r 1000 /a/ >"$PM_TMP/Q.out" 2>"$PM_TMP/Q.err" &
 PM_PID["drive:Q"]=$!
