@@ -136,6 +136,68 @@ bgpd_control_move(
 	    nc->control_socket ? nc->control_socket : "none");
 }
 
+static bool
+bgpd_has(const struct prefix *v, size_t n, const struct prefix *p)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (prefix_cmp(&v[i], p) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The node's import filter changed (a block claimed or released, an
+ * address lent): drop what is refused now, and ask peers again for what
+ * may be accepted now that was refused before.
+ */
+static void
+bgpd_refilter(struct bgpd *b, const struct bgpd_config *old)
+{
+	const struct bgpd_config *nc = b->conf;
+	struct rib_path *path, *next;
+	struct prefix pfx;
+	bool looser = false;
+	struct peer *p;
+	size_t i;
+
+	for (i = 0; i < old->nown_blocks && !looser; i++)
+		looser = !bgpd_has(
+		    nc->own_blocks, nc->nown_blocks, &old->own_blocks[i]);
+	for (i = 0; i < nc->nlent && !looser; i++)
+		looser = !bgpd_has(old->lent, old->nlent, &nc->lent[i]);
+	TAILQ_FOREACH(p, &b->peers, entry)
+	{
+		for (path = TAILQ_FIRST(&p->src.paths); path != NULL;
+		     path = next) {
+			next = TAILQ_NEXT(path, src_entry);
+			pfx = path->entry->prefix;
+			if (config_import_refused(nc, &pfx))
+				rib_withdraw(
+				    b->rib, &p->src, &pfx, path->path_id);
+		}
+		if (looser)
+			peer_request_refresh(p);
+	}
+}
+
+static bool
+bgpd_filter_changed(const struct bgpd_config *a, const struct bgpd_config *b)
+{
+	size_t i;
+
+	if (a->nown_blocks != b->nown_blocks || a->nlent != b->nlent)
+		return true;
+	for (i = 0; i < a->nown_blocks; i++)
+		if (prefix_cmp(&a->own_blocks[i], &b->own_blocks[i]) != 0)
+			return true;
+	for (i = 0; i < a->nlent; i++)
+		if (prefix_cmp(&a->lent[i], &b->lent[i]) != 0)
+			return true;
+	return false;
+}
+
 /*
  * SIGHUP: peers whose configuration did not change keep their sessions;
  * changed ones are reset with Cease/6, removed ones told Cease/3.
@@ -183,6 +245,9 @@ bgpd_reload(struct bgpd *b, struct bgpd_config *nc)
 	for (i = 0; i < nc->noriginate; i++)
 		if (!bgpd_has_prefix(old, &nc->originate[i]))
 			bgpd_originate(b, &nc->originate[i], true);
+
+	if (bgpd_filter_changed(old, nc))
+		bgpd_refilter(b, old);
 
 	/* listeners carry the TCP-MD5 keys: rebuild them */
 	listener_setup(b);

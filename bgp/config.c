@@ -82,6 +82,7 @@ struct cfg_key {
 		.min = lo, .max = hi                                           \
 	}
 
+static void datastore_config_clean(struct datastore_config *);
 static void cfg_error(struct cfg *, int, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 static void cfg_map(struct cfg *, yaml_node_t *, const char *,
@@ -614,14 +615,150 @@ cfg_log_level(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
 static void
 cfg_node_name(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
 {
-	cfg_scalar(cfg, field, n);
+	struct bgpd_config *conf = arg;
+	char *s;
+
+	if ((s = cfg_string(cfg, field, n)) == NULL)
+		return;
+	if (*s == '\0' || strlen(s) > 253) {
+		cfg_error(cfg, cfg_line(n), "%s: expected a node name", field);
+		free(s);
+		return;
+	}
+	free(conf->node_name);
+	conf->node_name = s;
 }
 
-/* the datastore is read by later code; here it only relaxes requirements */
+static void
+cfg_ds_type(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
+{
+	struct datastore_config *ds = arg;
+	const char *s;
+
+	if ((s = cfg_scalar(cfg, field, n)) == NULL)
+		return;
+	if (strcmp(s, "etcdv3") != 0 && strcmp(s, "etcdv2") != 0) {
+		cfg_error(cfg, cfg_line(n),
+		    "%s: expected etcdv3 or etcdv2, got '%s'", field, s);
+		return;
+	}
+	free(ds->type);
+	ds->type = xstrdup(s);
+}
+
+/* a list of URLs, or one string "http://a:2379,http://b:2379" */
+static void
+cfg_ds_endpoints(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
+{
+	struct datastore_config *ds = arg;
+	yaml_node_item_t *it;
+	const char *s;
+	char *dup, *tok, *save;
+
+	if (n->type == YAML_SCALAR_NODE) {
+		if ((s = cfg_scalar(cfg, field, n)) == NULL)
+			return;
+		dup = xstrdup(s);
+		for (tok = strtok_r(dup, ", ", &save); tok != NULL;
+		     tok = strtok_r(NULL, ", ", &save)) {
+			ds->endpoints = xreallocarray(ds->endpoints,
+			    ds->nendpoints + 1, sizeof(*ds->endpoints));
+			ds->endpoints[ds->nendpoints++] = xstrdup(tok);
+		}
+		free(dup);
+		return;
+	}
+	if (!cfg_is_seq(cfg, field, n))
+		return;
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		if ((s = cfg_scalar(cfg, field, cfg_node(cfg, *it))) == NULL)
+			continue;
+		ds->endpoints = xreallocarray(
+		    ds->endpoints, ds->nendpoints + 1, sizeof(*ds->endpoints));
+		ds->endpoints[ds->nendpoints++] = xstrdup(s);
+	}
+}
+
+static void
+cfg_ds_string(struct cfg *cfg, const char *field, yaml_node_t *n, char **out)
+{
+	char *s;
+
+	if ((s = cfg_string(cfg, field, n)) == NULL)
+		return;
+	free(*out);
+	*out = s;
+}
+
+#define CFG_DS_STRING(fn, member)                                              \
+	static void fn(                                                        \
+	    struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)     \
+	{                                                                      \
+		cfg_ds_string(                                                 \
+		    cfg, field, n, &((struct datastore_config *)arg)->member); \
+	}
+CFG_DS_STRING(cfg_ds_ca, ca_file)
+CFG_DS_STRING(cfg_ds_cert, cert_file)
+CFG_DS_STRING(cfg_ds_key, key_file)
+CFG_DS_STRING(cfg_ds_user, username)
+CFG_DS_STRING(cfg_ds_password, password)
+
+static const struct cfg_key ds_keys[] = {
+    {.name = "type", .parse = cfg_ds_type},
+    {.name = "endpoints", .parse = cfg_ds_endpoints},
+    {.name = "ca-file", .parse = cfg_ds_ca},
+    {.name = "cert-file", .parse = cfg_ds_cert},
+    {.name = "key-file", .parse = cfg_ds_key},
+    {.name = "username", .parse = cfg_ds_user},
+    {.name = "password", .parse = cfg_ds_password},
+};
+
+/* router id and ASN then come from the node's resource */
 static void
 cfg_datastore(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
 {
+	struct bgpd_config *conf = arg;
+	struct datastore_config *ds = &conf->datastore;
+
+	/* "datastore:" alone means every default */
+	if (!cfg_is_map(cfg, field, n) && !cfg_is_null(n))
+		return;
 	cfg->datastore = true;
+	if (n->type == YAML_MAPPING_NODE)
+		cfg_map(cfg, n, field, ds_keys,
+		    sizeof(ds_keys) / sizeof(ds_keys[0]), ds, ds);
+	if (ds->type == NULL)
+		ds->type = xstrdup("etcdv3");
+	if (ds->nendpoints == 0) {
+		ds->endpoints = xcalloc(1, sizeof(*ds->endpoints));
+		ds->endpoints[ds->nendpoints++] =
+		    xstrdup("http://127.0.0.1:2379");
+	}
+	if ((ds->cert_file == NULL) != (ds->key_file == NULL))
+		cfg_error(cfg, cfg_line(n),
+		    "%s: cert-file and key-file go together", field);
+}
+
+static const struct cfg_key kernel_keys[] = {
+    CFG_KEY_BOOL("enabled", struct kernel_sync_config, enabled),
+    CFG_KEY_UINT(
+        "protocol", CFG_U8, struct kernel_sync_config, protocol, 5, 255),
+    CFG_KEY_UINT(
+        "table", CFG_U32, struct kernel_sync_config, table, 1, UINT32_MAX - 1),
+    CFG_KEY_UINT("stale-time", CFG_U16, struct kernel_sync_config, stale_time,
+        0, UINT16_MAX),
+};
+
+static void
+cfg_kernel(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
+{
+	struct bgpd_config *conf = arg;
+
+	if (cfg_is_map(cfg, field, n))
+		cfg_map(cfg, n, field, kernel_keys,
+		    sizeof(kernel_keys) / sizeof(kernel_keys[0]), NULL,
+		    &conf->kernel);
 }
 
 /* ---- peers ---- */
@@ -825,8 +962,8 @@ static const struct cfg_key peer_keys[] = {
     {.name = "description", .parse = cfg_peer_description},
 };
 
-static struct peer_config *
-cfg_peer_new(const struct bgpd_config *conf, int line)
+struct peer_config *
+peer_config_new(const struct bgpd_config *conf, int line)
 {
 	struct peer_config *pc;
 	int aid;
@@ -843,8 +980,8 @@ cfg_peer_new(const struct bgpd_config *conf, int line)
 	return pc;
 }
 
-static void
-cfg_peer_free(struct peer_config *pc)
+void
+peer_config_free(struct peer_config *pc)
 {
 	if (pc == NULL)
 		return;
@@ -943,13 +1080,13 @@ cfg_peers(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
 			continue;
 		}
 		memset(&cp, 0, sizeof(cp));
-		cp.pc = cfg_peer_new(conf, cfg_line(v));
+		cp.pc = peer_config_new(conf, cfg_line(v));
 		cfg_map(cfg, v, where, peer_keys,
 		    sizeof(peer_keys) / sizeof(peer_keys[0]), &cp, cp.pc);
 		if (cfg_peer_check(cfg, where, v, &cp))
 			TAILQ_INSERT_TAIL(&conf->peers, cp.pc, entry);
 		else
-			cfg_peer_free(cp.pc);
+			peer_config_free(cp.pc);
 	}
 }
 
@@ -970,10 +1107,10 @@ static const struct cfg_key top_keys[] = {
     {.name = "graceful-restart", .parse = cfg_global_gr},
     {.name = "log-level", .parse = cfg_log_level},
     {.name = "peers", .parse = NULL},
-    /* datastore mode: read by the node integration, not here */
+    /* datastore mode: the node integration reads these */
     {.name = "node-name", .parse = cfg_node_name},
     {.name = "datastore", .parse = cfg_datastore},
-    {.name = "kernel", .parse = NULL},
+    {.name = "kernel", .parse = cfg_kernel},
 };
 
 static struct bgpd_config *
@@ -989,6 +1126,9 @@ cfg_defaults(const char *path)
 	conf->connect_retry = DEFAULT_CONNECT_RETRY;
 	conf->gr_time = DEFAULT_GR_TIME;
 	conf->log_level = LOG_LVL_INFO;
+	conf->kernel.protocol = KERNEL_PROTO_DEFAULT;
+	conf->kernel.table = KERNEL_TABLE_MAIN;
+	conf->kernel.stale_time = KERNEL_STALE_DEFAULT;
 	TAILQ_INIT(&conf->peers);
 	return conf;
 }
@@ -1028,6 +1168,9 @@ cfg_root(struct cfg *cfg, yaml_node_t *root)
 		cfg_error(cfg, cfg_line(root), "missing asn");
 	if (conf->route_reflector && !cfg->cluster_id_set)
 		conf->cluster_id = conf->router_id;
+	if (cfg->datastore && conf->node_name == NULL)
+		cfg_error(cfg, cfg_line(root),
+		    "datastore: needs node-name (the Node resource to serve)");
 }
 
 static char *
@@ -1165,12 +1308,122 @@ config_free(struct bgpd_config *conf)
 		return;
 	while ((pc = TAILQ_FIRST(&conf->peers)) != NULL) {
 		TAILQ_REMOVE(&conf->peers, pc, entry);
-		cfg_peer_free(pc);
+		peer_config_free(pc);
 	}
 	free(conf->originate);
 	free(conf->control_socket);
 	free(conf->path);
+	free(conf->node_name);
+	datastore_config_clean(&conf->datastore);
+	free(conf->own_blocks);
+	free(conf->lent);
 	free(conf);
+}
+
+static void
+datastore_config_clean(struct datastore_config *ds)
+{
+	size_t i;
+
+	for (i = 0; i < ds->nendpoints; i++)
+		free(ds->endpoints[i]);
+	free(ds->endpoints);
+	free(ds->type);
+	free(ds->ca_file);
+	free(ds->cert_file);
+	free(ds->key_file);
+	free(ds->username);
+	free(ds->password);
+	memset(ds, 0, sizeof(*ds));
+}
+
+static char *
+cfg_strdup(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+static void *
+cfg_memdup(const void *p, size_t n, size_t size)
+{
+	void *q;
+
+	if (n == 0)
+		return NULL;
+	q = xreallocarray(NULL, n, size);
+	memcpy(q, p, n * size);
+	return q;
+}
+
+struct peer_config *
+peer_config_dup(const struct peer_config *pc)
+{
+	struct peer_config *n = xmalloc(sizeof(*n));
+
+	*n = *pc;
+	n->password = cfg_strdup(pc->password);
+	n->description = cfg_strdup(pc->description);
+	return n;
+}
+
+struct bgpd_config *
+config_dup(const struct bgpd_config *c)
+{
+	struct bgpd_config *n = xmalloc(sizeof(*n));
+	const struct datastore_config *ds = &c->datastore;
+	struct peer_config *pc;
+	size_t i;
+
+	*n = *c;
+	n->path = cfg_strdup(c->path);
+	n->control_socket = cfg_strdup(c->control_socket);
+	n->originate =
+	    cfg_memdup(c->originate, c->noriginate, sizeof(*c->originate));
+	n->node_name = cfg_strdup(c->node_name);
+	n->own_blocks =
+	    cfg_memdup(c->own_blocks, c->nown_blocks, sizeof(*c->own_blocks));
+	n->lent = cfg_memdup(c->lent, c->nlent, sizeof(*c->lent));
+	memset(&n->datastore, 0, sizeof(n->datastore));
+	n->datastore.type = cfg_strdup(ds->type);
+	n->datastore.ca_file = cfg_strdup(ds->ca_file);
+	n->datastore.cert_file = cfg_strdup(ds->cert_file);
+	n->datastore.key_file = cfg_strdup(ds->key_file);
+	n->datastore.username = cfg_strdup(ds->username);
+	n->datastore.password = cfg_strdup(ds->password);
+	if (ds->nendpoints > 0)
+		n->datastore.endpoints =
+		    xcalloc(ds->nendpoints, sizeof(*ds->endpoints));
+	for (i = 0; i < ds->nendpoints; i++)
+		n->datastore.endpoints[i] = xstrdup(ds->endpoints[i]);
+	n->datastore.nendpoints = ds->nendpoints;
+	TAILQ_INIT(&n->peers);
+	TAILQ_FOREACH(pc, &c->peers, entry)
+	{
+		/* the macro evaluates its element more than once */
+		struct peer_config *copy = peer_config_dup(pc);
+
+		TAILQ_INSERT_TAIL(&n->peers, copy, entry);
+	}
+	return n;
+}
+
+/* a node's blocks are a handful: a linear scan is the right tool */
+bool
+config_import_refused(const struct bgpd_config *c, const struct prefix *p)
+{
+	size_t i;
+
+	for (i = 0; i < c->nown_blocks; i++) {
+		if (c->own_blocks[i].a.family != p->a.family ||
+		    p->len <= c->own_blocks[i].len ||
+		    !prefix_contains(&c->own_blocks[i], &p->a))
+			continue;
+		for (i = 0; i < c->nlent; i++)
+			if (prefix_cmp(&c->lent[i], p) == 0)
+				return false;
+		return true;
+	}
+	return false;
 }
 
 static bool

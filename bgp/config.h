@@ -49,6 +49,27 @@ struct peer_config {
 
 TAILQ_HEAD(peer_config_list, peer_config);
 
+/* datastore mode (DESIGN.md): where the node's peers and blocks come from */
+struct datastore_config {
+	char *type; /* "etcdv3" or "etcdv2" */
+	char **endpoints;
+	size_t nendpoints;
+	char *ca_file, *cert_file, *key_file;
+	char *username, *password;
+};
+
+#define KERNEL_PROTO_DEFAULT 44 /* = KERNEL_RTPROT_DEFAULT (kernel.h) */
+#define KERNEL_TABLE_MAIN 254
+#define KERNEL_STALE_DEFAULT 120
+
+/* kernel: {enabled, protocol, table, stale-time} */
+struct kernel_sync_config {
+	bool enabled;
+	uint8_t protocol;
+	uint32_t table;
+	uint16_t stale_time; /* s to wait for adopted routes to be re-learned */
+};
+
 struct bgpd_config {
 	char *path;
 	uint32_t router_id; /* host order */
@@ -65,7 +86,29 @@ struct bgpd_config {
 	uint16_t gr_time; /* restart time we advertise */
 	enum log_level log_level;
 	struct peer_config_list peers;
+
+	char *node_name; /* datastore mode when datastore.type is set */
+	struct datastore_config datastore;
+	struct kernel_sync_config kernel;
+	/*
+	 * Import filter set by the node: prefixes more specific than one of
+	 * own_blocks are refused from peers, except those in lent (addresses
+	 * of our blocks that another node was given and announces).
+	 */
+	struct prefix *own_blocks;
+	size_t nown_blocks;
+	struct prefix *lent;
+	size_t nlent;
 };
+
+/* a deep copy (the node's derived configuration starts from the file's) */
+struct bgpd_config *config_dup(const struct bgpd_config *);
+/* a peer with the file's defaults (timers inherited from conf) */
+struct peer_config *peer_config_new(const struct bgpd_config *, int line);
+struct peer_config *peer_config_dup(const struct peer_config *);
+void peer_config_free(struct peer_config *);
+/* refused by the own-blocks filter: "more specific than our block X" */
+bool config_import_refused(const struct bgpd_config *, const struct prefix *);
 
 /*
  * Parses FILE.  Returns the config, or NULL after printing every error as

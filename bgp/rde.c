@@ -117,6 +117,14 @@ rde_update(struct peer *p, struct ibuf *body)
 			    prefix_ntop(&n->p, buf, sizeof(buf)));
 			continue;
 		}
+		if (config_import_refused(b->conf, &n->p)) {
+			/* and forget an earlier announcement of it */
+			peer_log(p, LOG_LVL_DEBUG,
+			    "refusing %s: more specific than one of our blocks",
+			    prefix_ntop(&n->p, buf, sizeof(buf)));
+			rib_withdraw(b->rib, &p->src, &n->p, n->path_id);
+			continue;
+		}
 		if (interned[aid] == NULL) {
 			u.attrs.nexthop = u.nexthop[aid];
 			u.attrs.nexthop_ll = u.nexthop_ll[aid];

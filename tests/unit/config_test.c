@@ -264,6 +264,88 @@ test_datastore(void **state)
 	config_free(conf);
 }
 
+/* the datastore and kernel sections, and what config_dup copies */
+static void
+test_datastore_sections(void **state)
+{
+	static const char text[] = "node-name: n1\n"
+	                           "datastore:\n"
+	                           "  endpoints: http://192.0.2.9:2379, "
+	                           "https://192.0.2.8:2379\n"
+	                           "  cert-file: /c.pem\n"
+	                           "  key-file: /k.pem\n"
+	                           "kernel: {enabled: true, table: 100, "
+	                           "stale-time: 30}\n"
+	                           "peers:\n"
+	                           "  - {address: 192.0.2.5, asn: 65005}\n"
+	                           "  - {address: 192.0.2.6, asn: 65006}\n";
+	struct bgpd_config *conf, *dup;
+	char path[64], *out;
+
+	conf = load_text(text, &out, path, sizeof(path));
+	assert_non_null(conf);
+	assert_string_equal(out, "");
+	free(out);
+	assert_string_equal(conf->node_name, "n1");
+	assert_string_equal(conf->datastore.type, "etcdv3");
+	assert_int_equal(conf->datastore.nendpoints, 2);
+	assert_string_equal(
+	    conf->datastore.endpoints[1], "https://192.0.2.8:2379");
+	assert_string_equal(conf->datastore.key_file, "/k.pem");
+	assert_true(conf->kernel.enabled);
+	assert_int_equal(conf->kernel.protocol, KERNEL_PROTO_DEFAULT);
+	assert_int_equal(conf->kernel.table, 100);
+	assert_int_equal(conf->kernel.stale_time, 30);
+
+	dup = config_dup(conf);
+	config_free(conf);
+	assert_string_equal(
+	    dup->datastore.endpoints[0], "http://192.0.2.9:2379");
+	assert_string_equal(dup->node_name, "n1");
+	/* each peer copied once, in order, the list well formed */
+	assert_int_equal(TAILQ_FIRST(&dup->peers)->asn, 65005);
+	assert_int_equal(
+	    TAILQ_NEXT(TAILQ_FIRST(&dup->peers), entry)->asn, 65006);
+	assert_null(
+	    TAILQ_NEXT(TAILQ_NEXT(TAILQ_FIRST(&dup->peers), entry), entry));
+	assert_ptr_equal(TAILQ_LAST(&dup->peers, peer_config_list),
+	    TAILQ_NEXT(TAILQ_FIRST(&dup->peers), entry));
+	config_free(dup);
+}
+
+/* more-specifics of our blocks are refused unless lent to another node */
+static void
+test_import_refused(void **state)
+{
+	struct bgpd_config *conf = load_golden("datastore.yaml");
+	struct prefix own[2], lent, p;
+
+	prefix_parse("198.18.1.0/26", &own[0]);
+	prefix_parse("2001:db8:1::/122", &own[1]);
+	prefix_parse("198.18.1.7/32", &lent);
+	conf->own_blocks = xcalloc(2, sizeof(*own));
+	memcpy(conf->own_blocks, own, sizeof(own));
+	conf->nown_blocks = 2;
+	conf->lent = xcalloc(1, sizeof(lent));
+	conf->lent[0] = lent;
+	conf->nlent = 1;
+
+	prefix_parse("198.18.1.9/32", &p);
+	assert_true(config_import_refused(conf, &p));
+	prefix_parse("198.18.1.32/27", &p);
+	assert_true(config_import_refused(conf, &p));
+	prefix_parse("2001:db8:1::5/128", &p);
+	assert_true(config_import_refused(conf, &p));
+	assert_false(config_import_refused(conf, &lent));
+	prefix_parse("198.18.1.0/26", &p); /* the block itself */
+	assert_false(config_import_refused(conf, &p));
+	prefix_parse("198.18.0.0/16", &p); /* a covering prefix */
+	assert_false(config_import_refused(conf, &p));
+	prefix_parse("198.18.2.1/32", &p);
+	assert_false(config_import_refused(conf, &p));
+	config_free(conf);
+}
+
 static void
 test_inherit_any_order(void **state)
 {
@@ -342,6 +424,25 @@ test_errors_inline(void **state)
 	                "originate: [10.0.0.1/8]\n",
 	        .err = "3: originate[0]: '10.0.0.1/8' has host bits "
 	               "set (did you mean 10.0.0.0/8?)\n",
+	    },
+	    {
+	        .text = "datastore: {type: etcdv3}\n",
+	        .err = "1: datastore: needs node-name (the Node resource "
+	               "to serve)\n",
+	    },
+	    {
+	        .text = "node-name: n1\ndatastore: {type: consul}\n",
+	        .err = "2: datastore.type: expected etcdv3 or etcdv2, got "
+	               "'consul'\n",
+	    },
+	    {
+	        .text = "node-name: n1\ndatastore:\n  cert-file: /c\n",
+	        .err = "3: datastore: cert-file and key-file go together\n",
+	    },
+	    {
+	        .text = "node-name: n1\ndatastore:\nkernel: {protocol: 2}\n",
+	        .err = "3: kernel.protocol: expected a number from 5 to 255, "
+	               "got '2'\n",
 	    },
 	    {
 	        .text = "router-id: 192.0.2.1\nasn: 64512\nlisten: {\n",
@@ -535,6 +636,8 @@ main(void)
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_contract),
 	    cmocka_unit_test(test_datastore),
+	    cmocka_unit_test(test_datastore_sections),
+	    cmocka_unit_test(test_import_refused),
 	    cmocka_unit_test(test_inherit_any_order),
 	    cmocka_unit_test(test_cluster_id_number),
 	    cmocka_unit_test(test_errors_inline),
