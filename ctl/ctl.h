@@ -63,6 +63,12 @@ enum ctl_output {
 #define CTL_O_GRACE 0x10000 /* ipam check --fix: seconds between looks */
 #define CTL_O_ALLOW_PARTIAL 0x20000 /* a file in several txns */
 #define CTL_O_FORCE_IPAM 0x40000 /* migrate: overwrite the IPAM tree */
+#define CTL_O_NODE 0x80000 /* ipam assign: --node NODE */
+#define CTL_O_HANDLE 0x100000 /* ipam assign, release: --handle ID */
+#define CTL_O_POOL 0x200000 /* ipam assign: --pool CIDR, repeatable */
+#define CTL_O_IPV6 0x400000 /* ipam assign: an IPv6 address */
+#define CTL_O_ATTR 0x800000 /* ipam assign: --attr KEY=VALUE, repeatable */
+#define CTL_MAX_REPEAT 16 /* of --pool, of --attr */
 
 #define CTL_DEFAULT_GRACE 300 /* a pod start: allocation to endpoint */
 #define CTL_MAX_GRACE 86400
@@ -96,6 +102,14 @@ struct ctl {
 	const char *v2_ca_file;
 	const char *v2_cert_file;
 	const char *v2_key_file;
+	/* ipam assign, ipam release --handle (ipam_assign.c) */
+	const char *node;
+	const char *handle;
+	const char *pools[CTL_MAX_REPEAT];
+	size_t npools;
+	bool ipv6;
+	const char *attrs[CTL_MAX_REPEAT];
+	size_t nattrs;
 	/* opened on first use by ctl_etcd(), freed by main */
 	struct ctl_dsconfig *ds;
 	struct etcd *etcd;
@@ -211,6 +225,10 @@ void ipam_block_op(
     const char *, const struct model_block *, char **, struct etcd_op *);
 void ipam_handle_op(
     const char *, const struct model_handle *, char **, struct etcd_op *);
+
+/* ipam_assign.c: ipam assign (store/ipam.h), ipam release --handle */
+int ipam_assign_cmd(struct ctl *, int, char **);
+int ipam_release_handle_cmd(struct ctl *, int, char **);
 
 /* ipam_check.c: ipam check [--fix [--grace SECONDS]] */
 int ipam_check(struct ctl *, int, char **);

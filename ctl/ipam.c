@@ -911,8 +911,11 @@ ipam_release(struct ctl *ctl, int argc, char **argv)
 	struct addr a;
 	int i, rc = 1;
 
+	if (ctl->handle != NULL) /* ipam_assign.c */
+		return ipam_release_handle_cmd(ctl, argc, argv);
 	if (ctl->ip == NULL) {
-		fprintf(stderr, "podmeshctl: ipam release needs --ip IP\n");
+		fprintf(stderr,
+		    "podmeshctl: ipam release needs --ip IP or --handle ID\n");
 		return 2;
 	}
 	if (addr_parse(ctl->ip, &a) == -1 || a.scope_id != 0) {
@@ -954,12 +957,26 @@ const struct ctl_cmd ipam_cmds[] = {
     },
     {
         .group = "ipam",
+        .name = "assign",
+        .args = "--node NODE",
+        .help = "allocate an address for NODE as Calico's IPAM does (its "
+                "affine blocks, else a new block for it, else one borrowed "
+                "from another node's block unless affinity is strict), or "
+                "the address --ip, and print it; with --handle the handle "
+                "holds it, for ipam release --handle",
+        .opts = CTL_O_CONFIG | CTL_O_NODE | CTL_O_HANDLE | CTL_O_IP |
+            CTL_O_POOL | CTL_O_IPV6 | CTL_O_ATTR,
+        .exec = ipam_assign_cmd,
+    },
+    {
+        .group = "ipam",
         .name = "release",
         .args = "--ip IP",
         .help = "release the address IP: free it in its block and take it "
                 "off its handle, in one compare-and-swap transaction; for "
-                "an address no workload uses any more",
-        .opts = CTL_O_CONFIG | CTL_O_IP,
+                "an address no workload uses any more.  --handle ID "
+                "releases every address the handle holds and deletes it",
+        .opts = CTL_O_CONFIG | CTL_O_IP | CTL_O_HANDLE,
         .exec = ipam_release,
     },
     {

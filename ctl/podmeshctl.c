@@ -101,6 +101,21 @@ static const struct ctl_opt {
         "client certificate (PEM) for --v2-endpoints, with --v2-key-file"},
     {NULL, "--v2-key-file", "FILE", CTL_O_V2_KEY,
         "the client certificate's key (PEM)"},
+    {NULL, "--node", "NODE", CTL_O_NODE,
+        "the node (host) the address is for: its block affinities, and "
+        "its labels for the pools' nodeSelector"},
+    {NULL, "--handle", "ID", CTL_O_HANDLE,
+        "the IPAM handle that holds the address (a pod's is "
+        "<network>.<containerID>, a node's tunnel address's "
+        "ipip-tunnel-addr-<node>)"},
+    {NULL, "--pool", "CIDR", CTL_O_POOL,
+        "allocate from this IP pool only, whatever its nodeSelector; "
+        "may be given several times (default: every enabled pool that "
+        "selects the node)"},
+    {NULL, "--ipv6", NULL, CTL_O_IPV6, "an IPv6 address (default IPv4)"},
+    {NULL, "--attr", "KEY=VALUE", CTL_O_ATTR,
+        "a secondary attribute of the allocation (node, pod, namespace, "
+        "type); may be given several times"},
     {"-c", "--config", "FILE", CTL_O_CONFIG,
         "datastore settings: calicoctl.cfg (apiVersion v1 kind "
         "calicoApiConfig, or projectcalico.org/v3 kind CalicoAPIConfig) or "
@@ -456,6 +471,27 @@ ctl_set_opt(struct ctl *ctl, const struct ctl_opt *o, const char *val)
 		break;
 	case CTL_O_V2_KEY:
 		ctl->v2_key_file = val;
+		break;
+	case CTL_O_NODE:
+		ctl->node = val;
+		break;
+	case CTL_O_HANDLE:
+		ctl->handle = val;
+		break;
+	case CTL_O_POOL:
+		if (ctl->npools == CTL_MAX_REPEAT)
+			return ctl_usage_error(
+			    "--pool given more than %d times", CTL_MAX_REPEAT);
+		ctl->pools[ctl->npools++] = val;
+		break;
+	case CTL_O_IPV6:
+		ctl->ipv6 = true;
+		break;
+	case CTL_O_ATTR:
+		if (ctl->nattrs == CTL_MAX_REPEAT)
+			return ctl_usage_error(
+			    "--attr given more than %d times", CTL_MAX_REPEAT);
+		ctl->attrs[ctl->nattrs++] = val;
 		break;
 	case CTL_O_CONFIG:
 		ctl->config = val;
