@@ -51,6 +51,7 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "store/etcd.h"
+#include "store/ipam.h"
 #include "store/model.h"
 #include "store/yamljson.h"
 #include "ctl/ctl.h"
@@ -1038,6 +1039,47 @@ res_pools(struct res_run *run)
 	return 1;
 }
 
+/*
+ * After a Node is deleted, what calicoctl does to IPAM: its tunnel
+ * addresses are released and its block affinities too (empty blocks go,
+ * the others stay with their pods' addresses; `ipam check --fix` reclaims
+ * those once the pods are gone).  Failures are reported, not fatal: the
+ * node is gone either way.
+ */
+static void
+res_nodes_ipam(struct res_run *run)
+{
+	static const char *const tunnels[] = {
+	    "ipip-tunnel-addr-", "vxlan-tunnel-addr-"};
+	char handle[MODEL_NAME_MAX + 32], err[512];
+	struct res_item *it;
+	struct ipam *ip;
+	size_t i, t;
+
+	for (i = 0; i < run->n; i++) {
+		it = &run->items[i];
+		if (it->r.kind != MODEL_NODE || it->write != W_DELETE)
+			continue;
+		ip = ipam_new(run->etcd, it->r.meta.name);
+		for (t = 0; t < sizeof(tunnels) / sizeof(tunnels[0]); t++) {
+			snprintf(handle, sizeof(handle), "%s%s", tunnels[t],
+			    it->r.meta.name);
+			if (ipam_release_handle(ip, handle, err, sizeof(err)) ==
+			    -1)
+				fprintf(stderr, "podmeshctl: %s: %s\n", it->id,
+				    err);
+		}
+		if (ipam_remove_host(ip, it->r.meta.name, err, sizeof(err)) ==
+		    -1)
+			fprintf(stderr, "podmeshctl: %s: %s\n", it->id, err);
+		else
+			printf("%s: its tunnel addresses and block affinities "
+			       "released\n",
+			    it->id);
+		ipam_free(ip);
+	}
+}
+
 static int
 res_run(struct res_run *run)
 {
@@ -1068,6 +1110,8 @@ res_run(struct res_run *run)
 		}
 		if ((rc = res_txn(run)) == 1) {
 			res_summary(run, run->n, run->n);
+			if (run->act == ACT_DELETE)
+				res_nodes_ipam(run);
 			return 0;
 		}
 		if (rc == -1)

@@ -536,3 +536,25 @@ verify >/dev/null
 out=$("$DRV" -e "$URL" release 6) || fail "parallel release: $out"
 verify -E >/dev/null
 check_clean "the exhaustion race"
+
+# ---------------------------------------------------------------------------
+step "podmeshctl delete node: tunnel address and affinities released"
+out=$(assign --node n2 --pool 198.18.0.0/24 --handle ipip-tunnel-addr-n2)
+tun=$out
+pod=$(assign --node n2 --pool 198.18.0.0/24 --handle k8s-pod-network.gone)
+blk=$(block_of "$pod" 28)
+expect "the pod shares the tunnel's block" "$(block_of "$tun" 28)" "^$blk\$"
+expect "n2's affinity" "$(aff_state n2 "$blk")" '^confirmed$'
+out=$("$CTL" delete node n2 2>&1) || fail "delete node n2: $out"
+expect "delete says what it released" "$out" \
+    'Node\(n2\): its tunnel addresses and block affinities released'
+exists "$H/ipip-tunnel-addr-n2" && fail "the tunnel handle survived"
+ok "the tunnel handle is gone"
+exists "$A/n2/ipv4/block/$(key "$blk")" && fail "n2's affinity survived"
+ok "n2's affinity is gone"
+expect "the block stays, unaffined, with the pod" \
+    "$(block_json "$blk" | jq -c '[.affinity, ([.allocations[] | select(. != null)] | length)]')" \
+    '^\[null,1\]$'
+release k8s-pod-network.gone
+exists "$B4/$(key "$blk")" && fail "the empty unaffined block survived"
+ok "the pod's release deleted the empty unaffined block"
