@@ -17,6 +17,7 @@ struct control;
 struct listener;
 struct ugroup;
 struct export_scratch;
+struct kernel;
 
 struct bgpd {
 	struct event_base *base;
@@ -36,6 +37,8 @@ struct bgpd {
 	struct listener *listeners;
 	LIST_HEAD(, conn) conns; /* every TCP connection, for shutdown */
 	struct control *control;
+	struct kernel *kernel; /* kernel sync (kernel.c); NULL when off */
+	bool restarting; /* RFC 4724 R bit: kernel routes from before */
 	time_t started;
 };
 
