@@ -136,6 +136,21 @@ bgpd_control_move(
 	    nc->control_socket ? nc->control_socket : "none");
 }
 
+/*
+ * Differences that a running session does not depend on: the description
+ * (Calico's peer type, which moves when the mesh becomes a BGPPeer of the
+ * same address) and passive (read only when connecting).
+ */
+static bool
+bgpd_peer_same_session(const struct peer_config *a, const struct peer_config *b)
+{
+	struct peer_config x = *a;
+
+	x.description = b->description;
+	x.passive = b->passive;
+	return peer_config_equal(&x, b);
+}
+
 static bool
 bgpd_has(const struct prefix *v, size_t n, const struct prefix *p)
 {
@@ -224,6 +239,15 @@ bgpd_reload(struct bgpd *b, struct bgpd_config *nc)
 		} else if (pc != NULL && !pc->is_range && !global) {
 			if (peer_config_equal(pc, p->conf))
 				continue;
+			if (bgpd_peer_same_session(pc, p->conf)) {
+				/* the peer's label or passive flag: no reset */
+				free(p->conf->description);
+				p->conf->description = pc->description
+				    ? xstrdup(pc->description)
+				    : NULL;
+				p->conf->passive = pc->passive;
+				continue;
+			}
 			peer_log(p, LOG_LVL_INFO, "configuration changed");
 			peer_stop(p, ERR_CEASE_CONF_CHANGE);
 			peer_free(p);

@@ -23,6 +23,7 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "bgp/bgpd.h"
+#include "bgp/kernel.h"
 #include "bgp/ugroup.h"
 #include "rr/rr.h"
 
@@ -285,6 +286,8 @@ export_rib_change(struct rib_entry *e, struct rib_path *old_best,
 	}
 	if (!TAILQ_EMPTY(&b->groups))
 		export_schedule(b);
+	if (b->kernel != NULL)
+		kernel_rib_entry(b->kernel, e);
 }
 
 static void

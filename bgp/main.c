@@ -1,7 +1,9 @@
 /*
  * podmesh-bgpd: a BGP-4 speaker for pod networks.  Runs in the foreground,
  * logs to stderr, reloads its configuration on SIGHUP and shuts its sessions
- * down with Cease/Administrative Shutdown on SIGINT or SIGTERM.
+ * down with Cease/Administrative Shutdown on SIGINT or SIGTERM (SIGTERM is a
+ * graceful restart when the kernel sync keeps routes).  With node-name and
+ * datastore it runs on a node: node/dsmode.c feeds it from etcd.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -15,14 +17,22 @@
 
 #include "lib/log.h"
 #include "bgp/bgpd.h"
+#include "bgp/kernel.h"
+#include "node/dsmode.h"
 
 #define DEFAULT_CONFIG "/etc/podmesh/bgpd.yaml"
 #define PODMESH_VERSION "0.1.0"
 
+#define SYNC_CHECK_SECS 1 /* how often to ask "has the RIB converged?" */
+
 static const char *config_path = DEFAULT_CONFIG;
 static struct bgpd *bgpd;
 static struct event_base *base;
+static struct kernel *kernel;
+static struct node_ds *ds;
+static struct event *sync_ev;
 static int debug_flag;
+static int exit_code;
 
 static void
 usage(FILE *f)
@@ -42,8 +52,16 @@ usage(FILE *f)
 	    "  -h, --help         this text\n"
 	    "  -V, --version      print the version\n"
 	    "\n"
+	    "With node-name and datastore: in FILE it runs on a node: peers,\n"
+	    "router id, ASN and announced blocks come from Calico's etcd\n"
+	    "datastore, and with kernel: {enabled: true} learned routes are\n"
+	    "installed in the kernel (protocol 44) and kept on exit.\n"
+	    "\n"
 	    "Signals: SIGHUP reloads FILE (unchanged sessions stay up);\n"
-	    "SIGINT and SIGTERM close all sessions and exit.\n"
+	    "SIGINT closes all sessions with Cease and exits; so does\n"
+	    "SIGTERM, except with the kernel sync on: then it is a graceful\n"
+	    "restart (RFC 4724): sessions close without NOTIFICATION and\n"
+	    "peers keep our routes for the restart time.\n"
 	    "Inspect a running daemon with `podmeshctl bgp peers|routes`.\n",
 	    DEFAULT_CONFIG);
 }
@@ -60,20 +78,120 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	}
 	if (debug_flag)
 		nc->log_level = LOG_LVL_DEBUG;
-	bgpd_reload(bgpd, nc);
+	if (ds != NULL) {
+		log_setlevel(nc->log_level);
+		node_ds_set_file(ds, nc);
+		config_free(nc);
+		return;
+	}
+	if (bgpd != NULL)
+		bgpd_reload(bgpd, nc);
+	else
+		config_free(nc);
 }
 
+/*
+ * SIGTERM with the kernel sync on is a graceful restart (RFC 4724): the
+ * sessions are closed without a NOTIFICATION, so peers keep our routes as
+ * stale for the restart time, as we keep theirs in the kernel.  SIGINT, and
+ * SIGTERM without the kernel sync, close every session with Cease, and
+ * peers drop our routes at once.
+ */
 static void
 on_term(evutil_socket_t sig, short what, void *arg)
 {
 	struct peer *p;
 	struct timeval tv = {0, 300000};
+	bool graceful = sig == SIGTERM && kernel != NULL;
 
-	log_info("signal %d: shutting down", (int)sig);
-	TAILQ_FOREACH(p, &bgpd->peers, entry)
+	if (graceful) {
+		log_info("signal %d: graceful restart: closing sessions "
+		         "without NOTIFICATION; kernel routes stay",
+		    (int)sig);
+		event_base_loopbreak(base);
+		return;
+	}
+	log_info("signal %d: shutting down%s", (int)sig,
+	    kernel != NULL ? "; kernel routes stay" : "");
+	if (bgpd != NULL)
+		TAILQ_FOREACH(p, &bgpd->peers, entry)
 	peer_stop(p, ERR_CEASE_ADMIN_DOWN);
 	/* give the NOTIFICATIONs a moment to leave */
 	event_base_loopexit(base, &tv);
+}
+
+/*
+ * The RIB is complete once every configured peer is Established and has
+ * sent End-of-RIB for each family: then routes adopted from the kernel at
+ * start that nobody announced again are stale.  (A peer that never comes
+ * back is covered by the kernel's own stale-time.)
+ */
+static bool
+rib_converged(void)
+{
+	struct peer *p;
+	enum aid aid;
+
+	if (bgpd == NULL || (ds != NULL && !node_ds_synced(ds)))
+		return false;
+	TAILQ_FOREACH(p, &bgpd->peers, entry)
+	{
+		if (p->dynamic)
+			continue;
+		if (p->state != STATE_ESTABLISHED)
+			return false;
+		for (aid = 0; aid < AID_MAX; aid++)
+			if (p->neg.mp[aid] && !p->eor_rcvd[aid])
+				return false;
+	}
+	return true;
+}
+
+static void
+on_sync_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval tv = {SYNC_CHECK_SECS, 0};
+
+	if (!rib_converged()) {
+		evtimer_add(sync_ev, &tv);
+		return;
+	}
+	log_info("routes converged: removing stale kernel routes");
+	kernel_synced(kernel);
+	bgpd->restarting = false; /* new sessions: no R bit */
+}
+
+static int
+start_bgpd(struct bgpd_config *conf)
+{
+	bgpd = bgpd_new(base, conf);
+	bgpd->kernel = kernel;
+	if (kernel != NULL) {
+		struct kernel_stats ks;
+
+		kernel_stats_get(kernel, &ks);
+		bgpd->restarting = ks.adopted > 0;
+	}
+	if (bgpd_start(bgpd) == -1)
+		return -1;
+	log_info("started: AS %u, router id %u.%u.%u.%u", conf->asn,
+	    conf->router_id >> 24, (conf->router_id >> 16) & 0xff,
+	    (conf->router_id >> 8) & 0xff, conf->router_id & 0xff);
+	return 0;
+}
+
+/* datastore mode: the node's configuration, first or changed */
+static void
+on_apply(struct bgpd_config *nc, void *arg)
+{
+	if (bgpd != NULL) {
+		bgpd_reload(bgpd, nc);
+		return;
+	}
+	if (start_bgpd(nc) == -1) {
+		exit_code = 1;
+		event_base_loopbreak(base);
+	}
 }
 
 int
@@ -89,6 +207,7 @@ main(int argc, char *argv[])
 	};
 	struct event *ev_hup, *ev_int, *ev_term;
 	struct bgpd_config *conf;
+	char err[512];
 	int ch, check = 0;
 
 	log_init("podmesh-bgpd", LOG_LVL_INFO);
@@ -133,11 +252,44 @@ main(int argc, char *argv[])
 
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	bgpd = bgpd_new(base, conf);
-	if (bgpd_start(bgpd) == -1) {
+	if (conf->kernel.enabled) {
+		struct kernel_config kc = {
+		    .enabled = true,
+		    .protocol = conf->kernel.protocol,
+		    .table = conf->kernel.table,
+		    .stale_time = conf->kernel.stale_time,
+		};
+		if ((kernel = kernel_new(base, &kc, err, sizeof(err))) ==
+		    NULL) {
+			log_warnx("kernel: %s", err);
+			config_free(conf);
+			event_base_free(base);
+			return 1;
+		}
+	}
+	if (conf->node_name != NULL) {
+		ds = node_ds_new(base, conf, on_apply, NULL, err, sizeof(err));
+		if (ds == NULL) {
+			log_warnx("datastore: %s", err);
+			config_free(conf);
+			kernel_free(kernel);
+			event_base_free(base);
+			return 1;
+		}
+		node_ds_set_kernel(ds, kernel);
+		log_info("node %s: reading the datastore", conf->node_name);
+		config_free(conf);
+	} else if (start_bgpd(conf) == -1) {
 		bgpd_free(bgpd);
+		kernel_free(kernel);
 		event_base_free(base);
 		return 1;
+	}
+	if (kernel != NULL) {
+		struct timeval tv = {SYNC_CHECK_SECS, 0};
+
+		sync_ev = evtimer_new(base, on_sync_check, NULL);
+		evtimer_add(sync_ev, &tv);
 	}
 	ev_hup = evsignal_new(base, SIGHUP, on_hup, NULL);
 	ev_int = evsignal_new(base, SIGINT, on_term, NULL);
@@ -145,17 +297,18 @@ main(int argc, char *argv[])
 	evsignal_add(ev_hup, NULL);
 	evsignal_add(ev_int, NULL);
 	evsignal_add(ev_term, NULL);
-	log_info("started: AS %u, router id %u.%u.%u.%u", conf->asn,
-	    conf->router_id >> 24, (conf->router_id >> 16) & 0xff,
-	    (conf->router_id >> 8) & 0xff, conf->router_id & 0xff);
 
 	event_base_dispatch(base);
 
 	event_free(ev_hup);
 	event_free(ev_int);
 	event_free(ev_term);
+	if (sync_ev != NULL)
+		event_free(sync_ev);
 	bgpd_free(bgpd);
+	node_ds_free(ds);
+	kernel_free(kernel);
 	event_base_free(base);
 	log_info("exiting");
-	return 0;
+	return exit_code;
 }
