@@ -258,7 +258,9 @@ ipam_load_tree(struct ipam_state *st)
 		}
 	}
 	etcd_result_clean(&res);
-	qsort(st->blocks, st->nblocks, sizeof(*st->blocks), ipam_blockcmp);
+	if (st->nblocks > 1)
+		qsort(st->blocks, st->nblocks, sizeof(*st->blocks),
+		    ipam_blockcmp);
 	return 0;
 }
 
@@ -465,7 +467,8 @@ ipam_load_users(struct etcd *e, struct ipam_users *u)
 		resource_clean(&r);
 	}
 	etcd_result_clean(&res);
-	qsort(u->nodes, u->nnodes, sizeof(*u->nodes), ipam_strcmp);
+	if (u->nnodes > 1)
+		qsort(u->nodes, u->nnodes, sizeof(*u->nodes), ipam_strcmp);
 
 	model_key_prefix(MODEL_WEP, NULL, prefix, sizeof(prefix));
 	if (ipam_list(e, prefix, &res) == -1) {
@@ -486,8 +489,11 @@ ipam_load_users(struct etcd *e, struct ipam_users *u)
 		resource_clean(&r);
 	}
 	etcd_result_clean(&res);
-	qsort(u->cids, u->ncids, sizeof(*u->cids), ipam_strcmp);
-	qsort(u->ips, u->nips, sizeof(*u->ips), ipam_addrcmp);
+	/* qsort(NULL, 0, ...) is undefined: nothing may be there at all */
+	if (u->ncids > 0)
+		qsort(u->cids, u->ncids, sizeof(*u->cids), ipam_strcmp);
+	if (u->nips > 0)
+		qsort(u->ips, u->nips, sizeof(*u->ips), ipam_addrcmp);
 	return 0;
 }
 

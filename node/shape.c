@@ -63,7 +63,8 @@ shape_pools(struct node_shaper *s, const struct wcache *wc)
 	}
 	if (n == 0)
 		return;
-	qsort(s->pools, n, sizeof(*s->pools), shape_pool_cmp);
+	if (n > 1)
+		qsort(s->pools, n, sizeof(*s->pools), shape_pool_cmp);
 	for (i = 0; i < n; i++) {
 		if (s->npools > 0 &&
 		    prefix_covers(
@@ -145,7 +146,8 @@ shape_vteps(struct node_shaper *s, const struct wcache *wc)
 	}
 	if (n == 0)
 		return;
-	qsort(s->vteps, n, sizeof(*s->vteps), shape_vtep_cmp);
+	if (n > 1)
+		qsort(s->vteps, n, sizeof(*s->vteps), shape_vtep_cmp);
 	/* two Nodes with one address (Calico refuses it): the first by name */
 	for (i = 0; i < n; i++) {
 		if (s->nvteps > 0 &&

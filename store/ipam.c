@@ -697,7 +697,8 @@ ipam_assign_borrow(struct ipam *ip, const struct ipam_request *req,
 			v[n].cidr = l.v[k].cidr;
 			v[n++].pos = ipam_walk_pos(&w, &l.v[k].cidr.a);
 		}
-		qsort(v, n, sizeof(*v), ipam_borrow_cmp);
+		if (n > 1)
+			qsort(v, n, sizeof(*v), ipam_borrow_cmp);
 		for (k = 0; k < n && rc == 1; k++)
 			rc = ipam_take_cidr(
 			    ip, &v[k].cidr, req, false, out, err, errlen);

@@ -715,7 +715,8 @@ ipam_list_blocks(struct ipam *ip, int family, struct ipam_listing *l, char *err,
 			    res.kvs[i].key);
 	}
 	etcd_result_clean(&res);
-	qsort(l->v, l->n, sizeof(*l->v), ipam_lblk_cmp);
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), ipam_lblk_cmp);
 	return 0;
 }
 
