@@ -106,6 +106,11 @@ struct node_peer {
 	char *name;
 	/* keepOriginalNextHop, for eBGP peers only ("next hop keep") */
 	bool keep_next_hop;
+	/*
+	 * My Node address of the peer's family, to connect from (the
+	 * templates' "source address"); family 0 for sourceAddress: None.
+	 */
+	struct addr source;
 };
 
 struct node_bgp {

@@ -72,6 +72,7 @@ ds_peer(const struct bgpd_config *nc, const struct node_peer *np)
 	pc->port = np->port != 0 ? np->port : BGP_PORT;
 	pc->passive = np->passive;
 	pc->rr_client = np->rr_client;
+	pc->local_addr = np->source;
 	if (np->password != NULL)
 		pc->password = xstrdup(np->password);
 	for (aid = 0; aid < AID_MAX; aid++)

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/log.h"
 #include "lib/xmalloc.h"
@@ -60,6 +61,7 @@ struct cand {
 	struct node_peer p; /* p.name borrowed from the cache */
 	const struct addr *cid; /* the peer's cluster id, or NULL */
 	bool keep; /* keepOriginalNextHop */
+	bool nosrc; /* sourceAddress: None */
 	int prio;
 	size_t seq;
 };
@@ -176,10 +178,18 @@ peers_add(struct derive *d, const struct addr *a, uint16_t port, uint32_t asn,
 #define FAM_V4 0x1
 #define FAM_V6 0x2
 
+/* BGPPeer sourceAddress: UseNodeIP (the default) or None */
+static bool
+peers_nosrc(const struct model_bgppeer *bp)
+{
+	return bp->source_address != NULL &&
+	    strcasecmp(bp->source_address, "None") == 0;
+}
+
 /* a peering with a Node: one per family (of fams) both of us have */
 static void
 peers_add_node(struct derive *d, const struct pnode *n, int fams,
-    enum node_peer_type type, bool keep_next_hop, int prio)
+    enum node_peer_type type, bool keep_next_hop, bool nosrc, int prio)
 {
 	const struct addr *fam[2] = {&n->v4, &n->v6};
 	char mine[ADDR_STRLEN], theirs[ADDR_STRLEN];
@@ -198,6 +208,7 @@ peers_add_node(struct derive *d, const struct pnode *n, int fams,
 			continue;
 		c->cid = n->cid.family != 0 ? &n->cid : NULL;
 		c->keep = keep_next_hop;
+		c->nosrc = nosrc;
 		if (type == NODE_PEER_MESH) {
 			addr_ntop(fam[i], theirs, sizeof(theirs));
 			addr_ntop(peers_self_addr(d, fam[i]->family), mine,
@@ -260,7 +271,8 @@ peers_forward(struct derive *d, const struct resource *r,
 		for (i = 0; i < d->nnodes; i++)
 			if (selector_match(ps, &d->nodes[i].labels))
 				peers_add_node(d, &d->nodes[i], FAM_V4 | FAM_V6,
-				    type, bp->keep_original_next_hop, prio);
+				    type, bp->keep_original_next_hop,
+				    peers_nosrc(bp), prio);
 		return;
 	}
 	/* a peerIP without a port that is a Calico node: its listen port */
@@ -268,8 +280,10 @@ peers_forward(struct derive *d, const struct resource *r,
 		if (peers_node_is(d, &d->nodes[i], bp))
 			port = d->nodes[i].port;
 	c = peers_add(d, &bp->peer_ip, port, bp->asn, type, r->meta.name, prio);
-	if (c != NULL)
+	if (c != NULL) {
 		c->keep = bp->keep_original_next_hop;
+		c->nosrc = peers_nosrc(bp);
+	}
 }
 
 /*
@@ -299,13 +313,15 @@ peers_reverse(struct derive *d, const struct resource *r,
 	if (bp->node != NULL) {
 		if ((n = peers_node(d, bp->node)) != NULL)
 			peers_add_node(d, n, fams, NODE_PEER_NODE,
-			    bp->keep_original_next_hop, PRIO_REVERSE);
+			    bp->keep_original_next_hop, peers_nosrc(bp),
+			    PRIO_REVERSE);
 		return;
 	}
 	for (i = 0; i < d->nnodes; i++)
 		if (ns == NULL || selector_match(ns, &d->nodes[i].labels))
 			peers_add_node(d, &d->nodes[i], fams, NODE_PEER_NODE,
-			    bp->keep_original_next_hop, PRIO_REVERSE);
+			    bp->keep_original_next_hop, peers_nosrc(bp),
+			    PRIO_REVERSE);
 }
 
 static void
@@ -351,7 +367,8 @@ peers_finish(struct derive *d, struct node_bgp *out)
 
 	if (d->nc == 0)
 		return;
-	qsort(d->c, d->nc, sizeof(*d->c), cand_cmp);
+	if (d->nc > 1)
+		qsort(d->c, d->nc, sizeof(*d->c), cand_cmp);
 	out->peers = xcalloc(d->nc, sizeof(*out->peers));
 	for (i = 0; i < d->nc; i++) {
 		const struct cand *c = &d->c[i];
@@ -370,6 +387,9 @@ peers_finish(struct derive *d, struct node_bgp *out)
 		    (c->cid == NULL || addr_cmp(c->cid, mycid) != 0);
 		/* the template's "next hop keep" is for eBGP peers only */
 		p->keep_next_hop = c->keep && p->asn != out->asn;
+		/* the template's "source address": my Node address */
+		if (!c->nosrc)
+			p->source = *peers_self_addr(d, p->addr.family);
 	}
 }
 
@@ -433,7 +453,7 @@ node_derive(const struct wcache *wc, const char *me, struct node_bgp *out,
 		for (i = 0; i < d.nnodes; i++)
 			if (d.nodes[i].cid.family == 0)
 				peers_add_node(&d, &d.nodes[i], FAM_V4 | FAM_V6,
-				    NODE_PEER_MESH, false, PRIO_MESH);
+				    NODE_PEER_MESH, false, false, PRIO_MESH);
 	}
 	for (r = node_view_first(wc, &it, MODEL_BGPPEER); r != NULL;
 	     r = node_view_next(&it))
@@ -479,7 +499,9 @@ node_bgp_peer_equal(const struct node_peer *a, const struct node_peer *b)
 	    a->asn == b->asn && a->passive == b->passive &&
 	    a->rr_client == b->rr_client &&
 	    str_equal(a->password, b->password) && a->type == b->type &&
-	    str_equal(a->name, b->name) && a->keep_next_hop == b->keep_next_hop;
+	    str_equal(a->name, b->name) &&
+	    a->keep_next_hop == b->keep_next_hop &&
+	    addr_cmp(&a->source, &b->source) == 0;
 }
 
 const struct node_peer *

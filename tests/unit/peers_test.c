@@ -525,7 +525,12 @@ test_log_level_equal_find(void **state)
 	assert_string_equal(node_bgp_peer_find(&a, &x)->name, "n3");
 	x = fx_addr("192.0.2.9");
 	assert_null(node_bgp_peer_find(&a, &x));
-	/* n1 and n2 see n3 the same way; n1 passive towards n2, n2 not */
+	/* each connects from its own Node address ("source address") */
+	assert_string_equal(fx_ntop(&a.peers[1].source), "192.0.2.1");
+	assert_string_equal(fx_ntop(&b.peers[1].source), "192.0.2.2");
+	assert_false(node_bgp_peer_equal(&a.peers[1], &b.peers[1]));
+	b.peers[1].source = a.peers[1].source;
+	/* else n1 and n2 see n3 the same way; n1 passive towards n2, n2 not */
 	assert_true(node_bgp_peer_equal(&a.peers[1], &b.peers[1]));
 	assert_false(node_bgp_peer_equal(&a.peers[0], &b.peers[0]));
 	node_bgp_clean(&b);
@@ -773,6 +778,48 @@ test_scale(void **state)
 	free(f);
 }
 
+/* BGPPeer sourceAddress: UseNodeIP (default) binds my address, None not */
+static void
+test_source_address(void **state)
+{
+	struct node_bgp b;
+	struct addr x;
+	struct fx f;
+
+	(void)state;
+	fx_init(&f);
+	fx_node(&f, "n1", HOST("n1"),
+	    "\"ipv4Address\":\"192.0.2.1/24\",\"ipv6Address\":\"2001:db8::1/"
+	    "64\"",
+	    NULL);
+	fx_node(&f, "n2", HOST("n2"),
+	    "\"ipv4Address\":\"192.0.2.2/24\",\"ipv6Address\":\"2001:db8::2/"
+	    "64\"",
+	    NULL);
+	fx_peer(&f, "tor", "\"peerIP\":\"203.0.113.1\",\"asNumber\":65001");
+	fx_peer(&f, "tor6",
+	    "\"peerIP\":\"2001:db8:ff::1\",\"asNumber\":65001,"
+	    "\"sourceAddress\":\"UseNodeIP\"");
+	fx_peer(&f, "far",
+	    "\"peerIP\":\"198.51.100.1\",\"asNumber\":65002,"
+	    "\"sourceAddress\":\"None\"");
+	fx_load(&f);
+	derive_ok(&f, "n1", &b);
+	x = fx_addr("203.0.113.1");
+	assert_string_equal(
+	    fx_ntop(&node_bgp_peer_find(&b, &x)->source), "192.0.2.1");
+	x = fx_addr("2001:db8:ff::1");
+	assert_string_equal(
+	    fx_ntop(&node_bgp_peer_find(&b, &x)->source), "2001:db8::1");
+	x = fx_addr("198.51.100.1");
+	assert_int_equal(node_bgp_peer_find(&b, &x)->source.family, 0);
+	x = fx_addr("2001:db8::2"); /* the IPv6 mesh peer: from my IPv6 */
+	assert_string_equal(
+	    fx_ntop(&node_bgp_peer_find(&b, &x)->source), "2001:db8::1");
+	node_bgp_clean(&b);
+	fx_clean(&f);
+}
+
 int
 main(void)
 {
@@ -786,6 +833,7 @@ main(void)
 	    cmocka_unit_test(test_listen_port),
 	    cmocka_unit_test(test_ipv6),
 	    cmocka_unit_test(test_log_level_equal_find),
+	    cmocka_unit_test(test_source_address),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_refused_values),
 	    cmocka_unit_test(test_view_walks),
