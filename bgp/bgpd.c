@@ -136,6 +136,117 @@ bgpd_control_move(
 	    nc->control_socket ? nc->control_socket : "none");
 }
 
+static int
+bgpd_config_cmp(const void *a, const void *b)
+{
+	const struct peer_config *const *x = a, *const *y = b;
+
+	return addr_cmp(&(*x)->addr, &(*y)->addr);
+}
+
+/* the static peers of c, sorted by address; free() the array */
+static struct peer_config **
+bgpd_index_configs(struct bgpd_config *c, size_t *n)
+{
+	struct peer_config *pc, **v = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	TAILQ_FOREACH(pc, &c->peers, entry)
+	{
+		if (pc->is_range)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		v[(*n)++] = pc;
+	}
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), bgpd_config_cmp);
+	return v;
+}
+
+static int
+bgpd_config_key_cmp(const void *key, const void *elem)
+{
+	const struct peer_config *const *pc = elem;
+
+	return addr_cmp(key, &(*pc)->addr);
+}
+
+static struct peer_config *
+bgpd_index_find(struct peer_config **v, size_t n, const struct addr *a)
+{
+	struct peer_config **pc;
+
+	if (n == 0)
+		return NULL;
+	pc = bsearch(a, v, n, sizeof(*v), bgpd_config_key_cmp);
+	return pc != NULL ? *pc : NULL;
+}
+
+static int
+bgpd_peer_cmp(const void *a, const void *b)
+{
+	const struct peer *const *x = a, *const *y = b;
+
+	return addr_cmp(&(*x)->addr, &(*y)->addr);
+}
+
+static int
+bgpd_peer_key_cmp(const void *key, const void *elem)
+{
+	const struct peer *const *p = elem;
+
+	return addr_cmp(key, &(*p)->addr);
+}
+
+/* the running peers, sorted by address; free() the array */
+static struct peer **
+bgpd_index_peers(struct bgpd *b, size_t *n)
+{
+	struct peer **v, *p;
+
+	*n = 0;
+	v = xcalloc(b->npeers + 1, sizeof(*v));
+	TAILQ_FOREACH(p, &b->peers, entry)
+	if (*n < b->npeers)
+		v[(*n)++] = p;
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), bgpd_peer_cmp);
+	return v;
+}
+
+/* same listening address and the same TCP-MD5 keys for the same peers */
+static bool
+bgpd_listen_changed(const struct bgpd_config *a, const struct bgpd_config *b)
+{
+	const struct peer_config *x, *y;
+	size_t na = 0, nb = 0;
+
+	if (a->listen_port != b->listen_port ||
+	    addr_cmp(&a->listen_addr, &b->listen_addr) != 0)
+		return true;
+	TAILQ_FOREACH(y, &b->peers, entry)
+	nb += y->password != NULL;
+	TAILQ_FOREACH(x, &a->peers, entry)
+	{
+		if (x->password == NULL)
+			continue;
+		na++;
+		TAILQ_FOREACH(y, &b->peers, entry)
+		if (y->password != NULL && y->is_range == x->is_range &&
+		    (x->is_range ? prefix_cmp(&x->range, &y->range) == 0
+		                 : addr_cmp(&x->addr, &y->addr) == 0) &&
+		    strcmp(x->password, y->password) == 0)
+			break;
+		if (y == NULL)
+			return true;
+	}
+	return na != nb;
+}
+
 /*
  * Differences that a running session does not depend on: the description
  * (Calico's peer type, which moves when the mesh becomes a BGPPeer of the
@@ -222,14 +333,17 @@ bgpd_reload(struct bgpd *b, struct bgpd_config *nc)
 {
 	struct bgpd_config *old = b->conf;
 	bool global = bgpd_global_changed(old, nc);
-	struct peer_config *pc;
-	struct peer *p, *next;
-	size_t i;
+	struct peer_config *pc, **idx;
+	struct peer *p, *next, **have;
+	size_t i, nidx, nhave;
 
 	b->conf = nc;
+	/* thousands of derived peers: look them up by address, not by scan */
+	idx = bgpd_index_configs(nc, &nidx);
 	for (p = TAILQ_FIRST(&b->peers); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, entry);
-		pc = config_find_peer(nc, &p->addr);
+		if ((pc = bgpd_index_find(idx, nidx, &p->addr)) == NULL)
+			pc = config_find_peer(nc, &p->addr);
 		if (p->dynamic) {
 			if (pc != NULL && pc->is_range && !global &&
 			    peer_config_equal(pc, p->range)) {
@@ -259,9 +373,13 @@ bgpd_reload(struct bgpd *b, struct bgpd_config *nc)
 		    p, global ? ERR_CEASE_CONF_CHANGE : ERR_CEASE_PEER_UNCONF);
 		peer_free(p);
 	}
-	TAILQ_FOREACH(pc, &nc->peers, entry)
-	if (!pc->is_range && bgpd_find_peer(b, &pc->addr) == NULL)
-		peer_start(peer_new(b, pc, &pc->addr));
+	have = bgpd_index_peers(b, &nhave);
+	for (i = 0; i < nidx; i++)
+		if (bsearch(&idx[i]->addr, have, nhave, sizeof(*have),
+		        bgpd_peer_key_cmp) == NULL)
+			peer_start(peer_new(b, idx[i], &idx[i]->addr));
+	free(have);
+	free(idx);
 
 	for (i = 0; i < old->noriginate; i++)
 		if (!bgpd_has_prefix(nc, &old->originate[i]))
@@ -273,8 +391,16 @@ bgpd_reload(struct bgpd *b, struct bgpd_config *nc)
 	if (bgpd_filter_changed(old, nc))
 		bgpd_refilter(b, old);
 
-	/* listeners carry the TCP-MD5 keys: rebuild them */
-	listener_setup(b);
+	/*
+	 * Listeners carry the TCP-MD5 keys: rebuild them when those or the
+	 * address change, not on every reload (datastore mode reloads on
+	 * every peer change, and a rebuilt socket drops pending accepts).
+	 */
+	if (bgpd_listen_changed(old, nc) && listener_setup(b) == -1 &&
+	    nc->listen_port != 0)
+		log_warnx("reload: cannot listen on port %u; incoming "
+		          "sessions are refused until this is fixed",
+		    nc->listen_port);
 	bgpd_control_move(b, old, nc);
 	log_setlevel(nc->log_level);
 	config_free(old);
