@@ -1407,7 +1407,12 @@ config_dup(const struct bgpd_config *c)
 	return n;
 }
 
-/* a node's blocks are a handful: a linear scan is the right tool */
+/*
+ * Our block itself, or anything inside it, from a peer: another node
+ * claiming our addresses (a stale announcement, or a hijack that a higher
+ * LOCAL_PREF would let win over our own).  A node's blocks are a handful:
+ * a linear scan is the right tool.
+ */
 bool
 config_import_refused(const struct bgpd_config *c, const struct prefix *p)
 {
@@ -1415,7 +1420,7 @@ config_import_refused(const struct bgpd_config *c, const struct prefix *p)
 
 	for (i = 0; i < c->nown_blocks; i++) {
 		if (c->own_blocks[i].a.family != p->a.family ||
-		    p->len <= c->own_blocks[i].len ||
+		    p->len < c->own_blocks[i].len ||
 		    !prefix_contains(&c->own_blocks[i], &p->a))
 			continue;
 		for (i = 0; i < c->nlent; i++)
@@ -1464,7 +1469,7 @@ peer_config_equal(const struct peer_config *a, const struct peer_config *b)
 
 /* the static peer with that address, else the most specific range */
 struct peer_config *
-config_find_peer(struct bgpd_config *conf, const struct addr *a)
+config_find_peer(const struct bgpd_config *conf, const struct addr *a)
 {
 	struct peer_config *pc, *best = NULL;
 

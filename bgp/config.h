@@ -91,9 +91,9 @@ struct bgpd_config {
 	struct datastore_config datastore;
 	struct kernel_sync_config kernel;
 	/*
-	 * Import filter set by the node: prefixes more specific than one of
-	 * own_blocks are refused from peers, except those in lent (addresses
-	 * of our blocks that another node was given and announces).
+	 * Import filter set by the node: one of own_blocks or a prefix inside
+	 * it is refused from peers, except those in lent (addresses of our
+	 * blocks that another node was given and announces).
 	 */
 	struct prefix *own_blocks;
 	size_t nown_blocks;
@@ -107,7 +107,7 @@ struct bgpd_config *config_dup(const struct bgpd_config *);
 struct peer_config *peer_config_new(const struct bgpd_config *, int line);
 struct peer_config *peer_config_dup(const struct peer_config *);
 void peer_config_free(struct peer_config *);
-/* refused by the own-blocks filter: "more specific than our block X" */
+/* refused by the own-blocks filter: our block, or inside it, not lent */
 bool config_import_refused(const struct bgpd_config *, const struct prefix *);
 
 /*
@@ -117,6 +117,7 @@ bool config_import_refused(const struct bgpd_config *, const struct prefix *);
 struct bgpd_config *config_load(const char *, FILE *);
 void config_free(struct bgpd_config *);
 bool peer_config_equal(const struct peer_config *, const struct peer_config *);
-struct peer_config *config_find_peer(struct bgpd_config *, const struct addr *);
+struct peer_config *config_find_peer(
+    const struct bgpd_config *, const struct addr *);
 
 #endif

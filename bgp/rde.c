@@ -120,7 +120,7 @@ rde_update(struct peer *p, struct ibuf *body)
 		if (config_import_refused(b->conf, &n->p)) {
 			/* and forget an earlier announcement of it */
 			peer_log(p, LOG_LVL_DEBUG,
-			    "refusing %s: more specific than one of our blocks",
+			    "refusing %s: one of our blocks or inside one",
 			    prefix_ntop(&n->p, buf, sizeof(buf)));
 			rib_withdraw(b->rib, &p->src, &n->p, n->path_id);
 			continue;
