@@ -30,6 +30,7 @@ static struct bgpd *bgpd;
 static struct event_base *base;
 static struct kernel *kernel;
 static struct node_ds *ds;
+static struct bgpd_config *file_conf; /* datastore mode: the file's */
 static struct event *sync_ev;
 static int debug_flag;
 static int exit_code;
@@ -66,14 +67,57 @@ usage(FILE *f)
 	    DEFAULT_CONFIG);
 }
 
+static bool
+str_same(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+/* what a reload cannot change in a running daemon, or NULL */
+static const char *
+reload_blocked(const struct bgpd_config *run, const struct bgpd_config *nc)
+{
+	const struct datastore_config *a = &run->datastore, *b = &nc->datastore;
+	size_t i;
+
+	if (!str_same(run->node_name, nc->node_name))
+		return "node-name";
+	if (!str_same(a->type, b->type) || a->nendpoints != b->nendpoints ||
+	    !str_same(a->ca_file, b->ca_file) ||
+	    !str_same(a->cert_file, b->cert_file) ||
+	    !str_same(a->key_file, b->key_file) ||
+	    !str_same(a->username, b->username) ||
+	    !str_same(a->password, b->password))
+		return "datastore";
+	for (i = 0; i < a->nendpoints; i++)
+		if (strcmp(a->endpoints[i], b->endpoints[i]) != 0)
+			return "datastore";
+	if (run->kernel.enabled != nc->kernel.enabled ||
+	    run->kernel.protocol != nc->kernel.protocol ||
+	    run->kernel.table != nc->kernel.table)
+		return "kernel";
+	return NULL;
+}
+
 static void
 on_hup(evutil_socket_t sig, short what, void *arg)
 {
+	const struct bgpd_config *run = ds != NULL ? file_conf
+	    : bgpd != NULL                         ? bgpd->conf
+	                                           : NULL;
 	struct bgpd_config *nc;
+	const char *why;
 
 	log_info("SIGHUP: reloading %s", config_path);
 	if ((nc = config_load(config_path, stderr)) == NULL) {
 		log_warnx("reload failed: keeping the running configuration");
+		return;
+	}
+	if (run != NULL && (why = reload_blocked(run, nc)) != NULL) {
+		log_warnx("reload: %s changed, which needs a restart; keeping "
+		          "the running configuration",
+		    why);
+		config_free(nc);
 		return;
 	}
 	if (debug_flag)
@@ -81,7 +125,8 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	if (ds != NULL) {
 		log_setlevel(nc->log_level);
 		node_ds_set_file(ds, nc);
-		config_free(nc);
+		config_free(file_conf);
+		file_conf = nc;
 		return;
 	}
 	if (bgpd != NULL)
@@ -113,8 +158,13 @@ on_term(evutil_socket_t sig, short what, void *arg)
 	}
 	log_info("signal %d: shutting down%s", (int)sig,
 	    kernel != NULL ? "; kernel routes stay" : "");
-	if (bgpd != NULL)
-		TAILQ_FOREACH(p, &bgpd->peers, entry)
+	if (bgpd == NULL) {
+		event_base_loopbreak(base);
+		return;
+	}
+	/* the withdrawals that follow must not reach the kernel */
+	bgpd->kernel = NULL;
+	TAILQ_FOREACH(p, &bgpd->peers, entry)
 	peer_stop(p, ERR_CEASE_ADMIN_DOWN);
 	/* give the NOTIFICATIONs a moment to leave */
 	event_base_loopexit(base, &tv);
@@ -129,10 +179,20 @@ on_term(evutil_socket_t sig, short what, void *arg)
 static bool
 rib_converged(void)
 {
+	struct peer_config *pc;
 	struct peer *p;
 	enum aid aid;
+	bool ranges = false, statics = false;
 
 	if (bgpd == NULL || (ds != NULL && !node_ds_synced(ds)))
+		return false;
+	TAILQ_FOREACH(pc, &bgpd->conf->peers, entry)
+	{
+		ranges |= pc->is_range;
+		statics |= !pc->is_range;
+	}
+	/* dynamic neighbours come when they come: leave it to stale-time */
+	if (ranges && !statics)
 		return false;
 	TAILQ_FOREACH(p, &bgpd->peers, entry)
 	{
@@ -278,7 +338,7 @@ main(int argc, char *argv[])
 		}
 		node_ds_set_kernel(ds, kernel);
 		log_info("node %s: reading the datastore", conf->node_name);
-		config_free(conf);
+		file_conf = conf;
 	} else if (start_bgpd(conf) == -1) {
 		bgpd_free(bgpd);
 		kernel_free(kernel);
@@ -305,7 +365,11 @@ main(int argc, char *argv[])
 	event_free(ev_term);
 	if (sync_ev != NULL)
 		event_free(sync_ev);
+	if (bgpd != NULL)
+		bgpd->kernel =
+		    NULL; /* routes stay: no withdrawal on the way out */
 	bgpd_free(bgpd);
+	config_free(file_conf);
 	node_ds_free(ds);
 	kernel_free(kernel);
 	event_base_free(base);

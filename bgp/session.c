@@ -443,9 +443,9 @@ peer_local_open(struct peer *p)
 	/*
 	 * RFC 4724: always the receiving side.  With the kernel sync on, the
 	 * forwarding state (kernel routes) outlives the process, so each
-	 * family is announced with F set: after a restart (R set while the
-	 * routes adopted at start wait for End-of-RIB) peers keep our routes
-	 * and replace them in place instead of flushing them.
+	 * family is announced, and after a restart that found our routes in
+	 * the kernel (R and F set while they wait for End-of-RIB) peers keep
+	 * our routes and replace them in place instead of flushing them.
 	 */
 	o->caps.gr = p->conf->graceful_restart;
 	o->caps.gr_time = gc->gr_time;
@@ -454,8 +454,10 @@ peer_local_open(struct peer *p)
 		o->caps.mp[aid] = p->conf->families[aid];
 		if (o->caps.mp[aid])
 			o->caps.addpath[aid] = p->conf->add_paths;
-		o->caps.gr_af[aid] = o->caps.gr_af_fwd[aid] =
+		o->caps.gr_af[aid] =
 		    o->caps.gr && o->caps.mp[aid] && gc->kernel.enabled;
+		o->caps.gr_af_fwd[aid] =
+		    o->caps.gr_af[aid] && p->bgpd->restarting;
 	}
 }
 
