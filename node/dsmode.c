@@ -5,7 +5,8 @@
  *
  * Changes are debounced (a burst of etcd events, one derivation) and a
  * derivation that gives the configuration already running is dropped, so
- * pod churn that moves no block costs one comparison.  Until the cache has
+ * pod churn that moves no block costs a derivation and a comparison, both
+ * linear, and nothing in the speaker or the kernel.  Until the cache has
  * read etcd once nothing is applied: the router id and ASN come from the
  * datastore, so the speaker starts only then.  When etcd goes away the
  * cache keeps what it had, and so do the sessions and kernel routes.
@@ -111,8 +112,8 @@ struct bgpd_config *
 node_ds_build(const struct bgpd_config *file, const struct wcache *wc,
     const char *me, char *err, size_t errlen)
 {
+	struct peer_config *pc, *fpc;
 	struct bgpd_config *nc;
-	struct peer_config *pc;
 	struct node_bgp nb;
 	size_t i;
 
@@ -138,8 +139,8 @@ node_ds_build(const struct bgpd_config *file, const struct wcache *wc,
 	nc->lent = ds_prefixes(nb.lent, nb.nlent, NULL, 0, &nc->nlent);
 	for (i = 0; i < nb.npeers; i++) {
 		/* a static peer of the file wins over a derived one */
-		if (config_find_peer(nc, &nb.peers[i].addr) != NULL &&
-		    !config_find_peer(nc, &nb.peers[i].addr)->is_range)
+		if ((fpc = config_find_peer(file, &nb.peers[i].addr)) != NULL &&
+		    !fpc->is_range)
 			continue;
 		pc = ds_peer(nc, &nb.peers[i]);
 		TAILQ_INSERT_TAIL(&nc->peers, pc, entry);
@@ -193,26 +194,29 @@ ds_ifindex(const char *name)
 	return if_nametoindex(name); /* 0 when absent */
 }
 
-/* the kernel policy: rebuilt on every change, applied when it differs */
-static void
+/*
+ * The kernel policy: rebuilt on every change, applied when it differs.
+ * Returns whether it changed (the VTEPs are part of it).
+ */
+static bool
 ds_shaper(struct node_ds *ds)
 {
 	struct node_shaper ns;
 	char err[256];
 
 	if (ds->kernel == NULL)
-		return;
+		return false;
 	memset(&ns, 0, sizeof(ns));
 	if (node_shaper_build(&ns, ds->wc, ds->file->node_name,
 	        ds_ifindex(DS_TUNL), ds_ifindex(DS_VXLAN), err,
 	        sizeof(err)) == -1) {
 		log_warnx("kernel route policy: %s", err);
 		node_shaper_clean(&ns);
-		return;
+		return false;
 	}
 	if (ds->have_shaper && node_shaper_equal(&ds->shaper, &ns)) {
 		node_shaper_clean(&ns);
-		return;
+		return false;
 	}
 	if (ds->have_shaper)
 		node_shaper_clean(&ds->shaper);
@@ -221,6 +225,7 @@ ds_shaper(struct node_ds *ds)
 		kernel_set_shaper(ds->kernel, node_shape, &ds->shaper);
 	ds->have_shaper = true;
 	kernel_reshape(ds->kernel);
+	return true;
 }
 
 static void
@@ -256,8 +261,9 @@ ds_derive(struct node_ds *ds)
 		log_info(
 		    "datastore: node %s is usable again", ds->file->node_name);
 	ds->lasterr[0] = '\0';
-	ds_shaper(ds);
-	ds_vxlan(ds);
+	/* the neighbours follow the VTEPs, which are part of the policy */
+	if (ds_shaper(ds))
+		ds_vxlan(ds);
 	if (ds->applied != NULL && node_ds_config_same(ds->applied, nc)) {
 		config_free(nc);
 		return;
