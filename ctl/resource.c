@@ -39,7 +39,6 @@
  * compare stays in the transaction), so applying what `get -o yaml`
  * printed changes nothing, not even revisions.
  */
-#include <sys/random.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -417,46 +416,6 @@ res_check_pool_overlap(struct res_run *run)
 	return 0;
 }
 
-/* a random (version 4) UUID, as Kubernetes gives every object */
-static char *
-res_uuid(void)
-{
-	uint8_t u[16];
-	char *s;
-	size_t off = 0;
-	ssize_t n;
-
-	while (off < sizeof(u)) {
-		if ((n = getrandom(u + off, sizeof(u) - off, 0)) == -1) {
-			if (errno == EINTR)
-				continue;
-			fatal("getrandom");
-		}
-		off += n;
-	}
-	u[6] = (u[6] & 0x0f) | 0x40;
-	u[8] = (u[8] & 0x3f) | 0x80;
-	xasprintf(&s,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x",
-	    u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
-	    u[11], u[12], u[13], u[14], u[15]);
-	return s;
-}
-
-/* RFC 3339 in UTC, as Go's metav1.Time marshals */
-static char *
-res_now(void)
-{
-	char buf[32];
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return xstrdup(buf);
-}
-
 static void
 res_set_str(char **dst, const char *v)
 {
@@ -478,11 +437,11 @@ res_value(struct res_item *it)
 	if (uid != NULL)
 		res_set_str(&it->r.meta.uid, uid);
 	else if (it->r.meta.uid == NULL)
-		it->r.meta.uid = res_uuid();
+		it->r.meta.uid = model_uid_new();
 	if (cts != NULL)
 		res_set_str(&it->r.meta.creation_timestamp, cts);
 	else if (it->r.meta.creation_timestamp == NULL)
-		it->r.meta.creation_timestamp = res_now();
+		it->r.meta.creation_timestamp = model_timestamp_now();
 	j = resource_encode(&it->r, MODEL_NO_RV);
 	if (it->exists && it->cur != NULL && json_equal(j, it->cur))
 		it->unchanged = true;
@@ -1043,34 +1002,76 @@ res_pools(struct res_run *run)
  * After a Node is deleted, what calicoctl does to IPAM: its tunnel
  * addresses are released and its block affinities too (empty blocks go,
  * the others stay with their pods' addresses; `ipam check --fix` reclaims
- * those once the pods are gone).  Failures are reported, not fatal: the
+ * those once the pods are gone).  A tunnel address the Node recorded (as
+ * read before the delete) is released too when IPAM still has it for
+ * that node without the handle: an older calico/node assigned it with
+ * neither handle nor attributes.  Failures are reported, not fatal: the
  * node is gone either way.
  */
 static void
 res_nodes_ipam(struct res_run *run)
 {
-	static const char *const tunnels[] = {
-	    "ipip-tunnel-addr-", "vxlan-tunnel-addr-"};
-	char handle[MODEL_NAME_MAX + 32], err[512];
+	static const struct {
+		const char *handle, *type;
+		const char *path[2]; /* where the Node records it */
+	} tunnels[] = {
+	    {"ipip-tunnel-addr-", "ipipTunnelAddress",
+	        {"bgp", "ipv4IPIPTunnelAddr"}},
+	    {"vxlan-tunnel-addr-", "vxlanTunnelAddress",
+	        {"ipv4VXLANTunnelAddr", NULL}},
+	};
+	char handle[MODEL_NAME_MAX + 32], err[512], a[ADDR_STRLEN];
+	const char *name, *rec;
+	const json_t *v;
+	struct ipam_owner o;
 	struct res_item *it;
 	struct ipam *ip;
+	struct addr ra;
 	size_t i, t;
+	bool ours;
+	int rc;
 
 	for (i = 0; i < run->n; i++) {
 		it = &run->items[i];
 		if (it->r.kind != MODEL_NODE || it->write != W_DELETE)
 			continue;
-		ip = ipam_new(run->etcd, it->r.meta.name);
+		name = it->r.meta.name;
+		ip = ipam_new(run->etcd, name);
 		for (t = 0; t < sizeof(tunnels) / sizeof(tunnels[0]); t++) {
-			snprintf(handle, sizeof(handle), "%s%s", tunnels[t],
-			    it->r.meta.name);
+			snprintf(handle, sizeof(handle), "%s%s",
+			    tunnels[t].handle, name);
 			if (ipam_release_handle(ip, handle, err, sizeof(err)) ==
 			    -1)
 				fprintf(stderr, "podmeshctl: %s: %s\n", it->id,
 				    err);
+			v = json_object_get(it->cur, "spec");
+			v = json_object_get(v, tunnels[t].path[0]);
+			if (tunnels[t].path[1] != NULL)
+				v = json_object_get(v, tunnels[t].path[1]);
+			if ((rec = json_string_value(v)) == NULL ||
+			    model_addr_parse(rec, &ra) == -1)
+				continue; /* none recorded */
+			if ((rc = ipam_ip_owner(
+			         ip, &ra, &o, err, sizeof(err))) == -1)
+				fprintf(stderr, "podmeshctl: %s: %s\n", it->id,
+				    err);
+			if (rc != 0)
+				continue; /* not assigned (any more) */
+			ours = ipam_owner_tunnel(
+			    &o, name, handle, tunnels[t].type);
+			ipam_owner_clean(&o);
+			if (!ours)
+				continue;
+			if (ipam_release_ip(ip, &ra, err, sizeof(err)) == -1)
+				fprintf(stderr, "podmeshctl: %s: %s\n", it->id,
+				    err);
+			else
+				printf("%s: its tunnel address %s, assigned "
+				       "without handle %s, released\n",
+				    it->id, addr_ntop(&ra, a, sizeof(a)),
+				    handle);
 		}
-		if (ipam_remove_host(ip, it->r.meta.name, err, sizeof(err)) ==
-		    -1)
+		if (ipam_remove_host(ip, name, err, sizeof(err)) == -1)
 			fprintf(stderr, "podmeshctl: %s: %s\n", it->id, err);
 		else
 			printf("%s: its tunnel addresses and block affinities "

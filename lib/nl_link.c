@@ -389,8 +389,8 @@ nl_link_cmp(const void *a, const void *b)
 }
 
 int
-nl_link_list(struct nl *nl, struct nl_link_info **out, size_t *n, char *err,
-    size_t errlen)
+nl_link_list_unsorted(struct nl *nl, struct nl_link_info **out, size_t *n,
+    char *err, size_t errlen)
 {
 	char buf[NL_BUFSIZE];
 	struct nlmsghdr *nlh;
@@ -406,10 +406,19 @@ nl_link_list(struct nl *nl, struct nl_link_info **out, size_t *n, char *err,
 		free(all.v);
 		return -1;
 	}
-	if (all.n > 1)
-		qsort(all.v, all.n, sizeof(*all.v), nl_link_cmp);
 	*out = all.v;
 	*n = all.n;
+	return 0;
+}
+
+int
+nl_link_list(struct nl *nl, struct nl_link_info **out, size_t *n, char *err,
+    size_t errlen)
+{
+	if (nl_link_list_unsorted(nl, out, n, err, errlen) == -1)
+		return -1;
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), nl_link_cmp);
 	return 0;
 }
 

@@ -56,6 +56,15 @@ int nl_link_get_index(
 /* every link, in ifindex order; *out is an array the caller frees */
 int nl_link_list(struct nl *, struct nl_link_info **out, size_t *n, char *err,
     size_t errlen);
+/*
+ * The same in the order the kernel's dump gives them, which is what Go's
+ * net.Interfaces returns and so the order calico/node's autodetection
+ * walks: ifindex order on kernels that dump from the index xarray (6.6
+ * on), hash-bucket order (ifindex & 255, the newest first in a bucket)
+ * before.
+ */
+int nl_link_list_unsorted(struct nl *, struct nl_link_info **out, size_t *n,
+    char *err, size_t errlen);
 int nl_link_set_up(struct nl *, int ifindex, char *err, size_t errlen);
 int nl_link_set_mtu(
     struct nl *, int ifindex, unsigned int mtu, char *err, size_t errlen);

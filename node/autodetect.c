@@ -587,13 +587,19 @@ autodetect_found(const struct autodetect_if *ifp, const struct prefix *p,
 	snprintf(res->ifname, sizeof(res->ifname), "%s", ifp->name);
 }
 
+/*
+ * Calico's ReachDestination and GetLocalCIDR take the first match in
+ * GetInterfaces' list, which walks net.Interfaces in reverse: with the
+ * same address on two links (a /32 on lo, a /24 on eth0), the later one's
+ * length wins.
+ */
 int
 autodetect_find(const struct autodetect_iflist *l, const struct addr *a,
     struct autodetect_result *res)
 {
 	size_t i, j;
 
-	for (i = 0; i < l->n; i++)
+	for (i = l->n; i-- > 0;)
 		for (j = 0; j < l->v[i].naddrs; j++)
 			if (addr_cmp(&l->v[i].addrs[j].a, a) == 0) {
 				autodetect_found(
@@ -653,7 +659,7 @@ autodetect_select(const struct autodetect *ad, int family,
 			    ad->dest, addr_ntop(reached, a, sizeof(a)));
 		return 0;
 	}
-	/* reverse index order, as Calico's GetInterfaces walks them */
+	/* backwards, as Calico's GetInterfaces walks net.Interfaces */
 	for (i = l->n; i-- > 0;) {
 		ifp = &l->v[i];
 		if (!autodetect_if_allowed(ad, ifp->name))
@@ -798,28 +804,40 @@ autodetect_iflist_add(struct autodetect_iflist *l, int ifindex,
 	}
 }
 
+void
+autodetect_iflist_build(struct autodetect_iflist *l,
+    const struct nl_link_info *links, size_t nlinks,
+    const struct nl_addr *addrs, size_t naddrs)
+{
+	struct autodetect_if *ifp;
+	size_t i;
+
+	memset(l, 0, sizeof(*l));
+	for (i = 0; i < nlinks; i++)
+		autodetect_iflist_new(l, links[i].ifindex, links[i].name);
+	for (i = 0; i < naddrs; i++)
+		if ((ifp = autodetect_iflist_get(l, addrs[i].ifindex)) != NULL)
+			autodetect_if_addr(ifp, &addrs[i].prefix);
+}
+
 int
 autodetect_iflist_load(
     struct nl *nl, struct autodetect_iflist *l, char *err, size_t errlen)
 {
 	struct nl_link_info *links = NULL;
 	struct nl_addr *addrs = NULL;
-	struct autodetect_if *ifp;
-	size_t nlinks, naddrs, i;
+	size_t nlinks, naddrs;
 
 	memset(l, 0, sizeof(*l));
-	if (nl_link_list(nl, &links, &nlinks, err, errlen) == -1)
+	/* the dump's order, not ifindex order: Go's net.Interfaces' */
+	if (nl_link_list_unsorted(nl, &links, &nlinks, err, errlen) == -1)
 		return -1;
 	if (nl_addr_list(nl, AF_UNSPEC, 0, &addrs, &naddrs, err, errlen) ==
 	    -1) {
 		free(links);
 		return -1;
 	}
-	for (i = 0; i < nlinks; i++) /* nl_link_list sorts by ifindex */
-		autodetect_iflist_new(l, links[i].ifindex, links[i].name);
-	for (i = 0; i < naddrs; i++)
-		if ((ifp = autodetect_iflist_get(l, addrs[i].ifindex)) != NULL)
-			autodetect_if_addr(ifp, &addrs[i].prefix);
+	autodetect_iflist_build(l, links, nlinks, addrs, naddrs);
 	free(links);
 	free(addrs);
 	return 0;

@@ -1,8 +1,9 @@
 /*
  * podmesh-node's pieces (calico.md §6, ecosystem.md §5): the node's address
  * (autodetect.c), the startup that registers the node, creates the default
- * pools and brings its tunnel up (startup.c, tunnel.c), and the VXLAN
- * neighbour entries podmesh-bgpd keeps for the remote nodes (vxlan.c).
+ * pools and brings its tunnel up (startup_env.c reads its environment,
+ * startup.c runs it, tunnel.c), and the VXLAN neighbour entries
+ * podmesh-bgpd keeps for the remote nodes (vxlan.c).
  *
  * Errors are -1 with one line in err that names what was wrong: the
  * environment variable ("IP_AUTODETECTION_METHOD: ..."), the device
@@ -20,6 +21,8 @@
 #include "lib/addr.h"
 
 struct nl;
+struct nl_link_info;
+struct nl_addr;
 struct model_node;
 struct wcache;
 
@@ -35,7 +38,7 @@ struct autodetect_if {
 	size_t naddrs;
 };
 
-/* interfaces in ifindex order, as the kernel lists them */
+/* interfaces in the order the kernel's link dump gives them */
 struct autodetect_iflist {
 	struct autodetect_if *v;
 	size_t n;
@@ -76,8 +79,9 @@ const char *autodetect_text(const struct autodetect *);
 
 /*
  * Runs the method over list for family (AF_INET, AF_INET6): interfaces
- * are scanned in reverse index order (Calico's), each address in order,
- * and the first global unicast one that passes wins.  first-found and
+ * are scanned from the last to the first (Calico's GetInterfaces walks
+ * net.Interfaces backwards), each address in order, and the first global
+ * unicast one that passes wins.  first-found and
  * skip-interface skip Calico's default list (docker, cbr, dummy, virbr,
  * lxcbr, veth, lo, cali, tunl, flannel, kube-ipvs, cni, vxlan.calico,
  * ...); interface= and cidr= do not.  can-reach takes reached (the local
@@ -101,16 +105,24 @@ int autodetect_run(const struct autodetect *, int family,
     const struct autodetect_iflist *, struct autodetect_result *, char *err,
     size_t errlen);
 
-/* the interface holding address a (any interface); -1 when none does */
+/*
+ * The interface holding address a (any interface, the list walked from
+ * the last, as Calico's ReachDestination and GetLocalCIDR do); -1 when
+ * none does.
+ */
 int autodetect_find(const struct autodetect_iflist *, const struct addr *a,
     struct autodetect_result *);
 
 /* Go's net.IP.IsGlobalUnicast */
 bool autodetect_global_unicast(const struct addr *);
 
-/* the live list, from netlink (lib/nl_link.h) */
+/* the live list, from netlink (lib/nl_link.h), in the dump's order */
 int autodetect_iflist_load(
     struct nl *, struct autodetect_iflist *, char *err, size_t errlen);
+/* the list from links (kept in their order) and their addresses */
+void autodetect_iflist_build(struct autodetect_iflist *,
+    const struct nl_link_info *links, size_t nlinks,
+    const struct nl_addr *addrs, size_t naddrs);
 /* for tests: an interface with addresses given as "a/len" strings */
 void autodetect_iflist_add(struct autodetect_iflist *, int ifindex,
     const char *name, const char *const *addrs, size_t naddrs);
@@ -147,7 +159,10 @@ struct startup_pool {
 /* everything podmesh-node reads from its environment, checked */
 struct startup_config {
 	char *nodename; /* NODENAME */
-	char *hostname; /* HOSTNAME, lower-cased */
+	char *hostname; /* HOSTNAME, lower-cased, if a valid name */
+	/* HOSTNAME when it is not a valid name and NODENAME_FILE may yet
+	 * name the node: an error only if it comes to be the name used */
+	char *hostname_bad;
 	char *nodename_file; /* NODENAME_FILE: read after NODENAME, written */
 	struct startup_ip ip4, ip6;
 	uint32_t asn; /* AS; 0: unset (the global AS) */
@@ -170,6 +185,12 @@ struct startup_config {
 
 /* the environment, through a lookup (getenv, or a test's table) */
 typedef const char *startup_getenv_fn(void *arg, const char *name);
+
+/* for startup*.c: the message into err; returns -1 */
+int startup_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "VAR: "v" is not a valid node name (...)" into err; returns -1 */
+int startup_name_err(char *err, size_t errlen, const char *var, const char *v);
 
 /*
  * Reads and checks every variable, so that a mistake is reported before
@@ -213,14 +234,23 @@ int tunnel_handle(enum tunnel_type, const char *node, char *, size_t);
  * The node's tunnel address: the one its handle holds if that is inside
  * one of pools, else the handle is released and a new address assigned
  * from pools with attributes {node: NODE, type: ipipTunnelAddress or
- * vxlanTunnelAddress}.  *assigned says whether IPAM was written.
+ * vxlanTunnelAddress}.  rec (NULL or family 0: none) is the address the
+ * Node records: if IPAM has it assigned to this node without the handle
+ * (an older calico/node's, with neither handle nor attributes), it is
+ * adopted into the handle when it is in one of pools and released when
+ * it is not, so no second address is assigned beside it.  *assigned says
+ * whether IPAM was written.
  */
 int tunnel_addr_ensure(struct ipam *, enum tunnel_type, const char *node,
-    const struct prefix *pools, size_t npools, struct addr *out, bool *assigned,
-    char *err, size_t errlen);
-/* gives the handle's addresses back, if it holds any; *released says so */
+    const struct addr *rec, const struct prefix *pools, size_t npools,
+    struct addr *out, bool *assigned, char *err, size_t errlen);
+/*
+ * Gives the handle's addresses back, and rec (the Node's, as above) if
+ * IPAM has it assigned to this node without the handle; *released says
+ * whether anything was.
+ */
 int tunnel_addr_release(struct ipam *, enum tunnel_type, const char *node,
-    bool *released, char *err, size_t errlen);
+    const struct addr *rec, bool *released, char *err, size_t errlen);
 
 /*
  * tunl0 (made if missing; a link of that name that is not ipip, such as a
@@ -230,9 +260,11 @@ int tunnel_addr_release(struct ipam *, enum tunnel_type, const char *node,
  */
 int tunnel_ipip_up(struct nl *, const struct addr *addr, unsigned int mtu,
     char *err, size_t errlen);
-/* takes old (the address recorded before) off tunl0, if both are there */
-int tunnel_ipip_down(
-    struct nl *, const struct addr *old, char *err, size_t errlen);
+/*
+ * No IPIP pool: every IPv4 address off the link named tunl0 (whatever its
+ * kind), if there is one.
+ */
+int tunnel_ipip_down(struct nl *, char *err, size_t errlen);
 
 struct tunnel_vxlan {
 	uint32_t vni;

@@ -1,24 +1,25 @@
 /*
  * podmesh-node's startup, calico/node's (calico.md §6; Calico's
- * node/pkg/lifecycle/startup and pkg/allocateip): the environment read and
- * checked first, then etcd (waited for, with backoff), the Node resource
- * (name, addresses, AS; another node's address refused), the default IP
- * pools, the global BGPConfiguration and ClusterInformation, and the
- * tunnels (tunnel.c), whose addresses are written back to the Node.
+ * node/pkg/lifecycle/startup and pkg/allocateip): with the environment read
+ * and checked first (startup_env.c), etcd (waited for, with backoff), the Node
+ * resource (name, addresses, AS; another node's address refused), the default
+ * IP pools, the global BGPConfiguration and ClusterInformation, and the tunnels
+ * (tunnel.c), whose addresses are written back to the Node.
  *
  * Every write is a compare-and-swap on what was read (the Node on its
- * mod_revision, the defaults on their absence), and a resource is written
- * only when its encoding differs from the stored one, so running podmesh-node
- * again with nothing changed reads etcd and writes nothing.
+ * mod_revision, the defaults on their absence), and the Node is written
+ * only when its encoding differs from that of what was read, so running
+ * podmesh-node again with nothing changed reads etcd and writes nothing.
+ * Stored data that does not decode is never taken for absent: another
+ * Node is still checked for our address, and an IPPool stops the default
+ * pool of its family and any tunnel teardown.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,419 +39,7 @@
 
 #define STARTUP_POOL4_NAME "default-ipv4-ippool"
 #define STARTUP_POOL6_NAME "default-ipv6-ippool"
-#define STARTUP_POOL4_CIDR "192.168.0.0/16"
-#define STARTUP_POOL6_CIDR "fd80:24e2:f998:72d6::/64" /* calico.md §6 */
-#define STARTUP_ETCD_TIMEOUT 60 /* s to wait for etcd at start */
 #define STARTUP_CAS_TRIES 10
-
-/* ---- the environment ---- */
-
-static int startup_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-startup_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-/* the value with blanks around it dropped (in buf); NULL when unset/empty */
-static const char *
-startup_env(
-    startup_getenv_fn *get, void *arg, const char *name, char *buf, size_t len)
-{
-	const char *v = get(arg, name), *end;
-
-	if (v == NULL)
-		return NULL;
-	while (isspace((unsigned char)*v))
-		v++;
-	end = v + strlen(v);
-	while (end > v && isspace((unsigned char)end[-1]))
-		end--;
-	if (end == v)
-		return NULL;
-	snprintf(buf, len, "%.*s", (int)(end - v), v);
-	return buf;
-}
-
-static int
-startup_bool(startup_getenv_fn *get, void *arg, const char *name, bool def,
-    bool *out, char *err, size_t errlen)
-{
-	static const char *const yes[] = {"true", "1", "yes", "y", "t", "on"};
-	static const char *const no[] = {"false", "0", "no", "n", "f", "off"};
-	char buf[64];
-	const char *v;
-	size_t i;
-
-	*out = def;
-	if ((v = startup_env(get, arg, name, buf, sizeof(buf))) == NULL)
-		return 0;
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
-		if (strcasecmp(v, yes[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-		if (strcasecmp(v, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
-	return startup_err(
-	    err, errlen, "%s: \"%s\" is not true or false", name, v);
-}
-
-/* an unsigned number in [min, max], or def when unset */
-static int
-startup_uint(startup_getenv_fn *get, void *arg, const char *name,
-    unsigned long def, unsigned long min, unsigned long max, unsigned long *out,
-    char *err, size_t errlen)
-{
-	char buf[64], *end;
-	const char *v;
-	unsigned long n;
-
-	*out = def;
-	if ((v = startup_env(get, arg, name, buf, sizeof(buf))) == NULL)
-		return 0;
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (!isdigit((unsigned char)*v) || *end != '\0' || errno != 0 ||
-	    n < min || n > max)
-		return startup_err(err, errlen,
-		    "%s: \"%s\" is not a number from %lu to %lu", name, v, min,
-		    max);
-	*out = n;
-	return 0;
-}
-
-/* Calico's CALICO_IPV4POOL_IPIP / _VXLAN spellings, any case */
-static int
-startup_encap(startup_getenv_fn *get, void *arg, const char *name,
-    const char *what, int *out, char *err, size_t errlen)
-{
-	char buf[64];
-	const char *v;
-
-	*out = MODEL_ENCAP_NEVER;
-	if ((v = startup_env(get, arg, name, buf, sizeof(buf))) == NULL)
-		return 0; /* empty is Never in v3 */
-	if (strcasecmp(v, "never") == 0 || strcasecmp(v, "off") == 0)
-		*out = MODEL_ENCAP_NEVER;
-	else if (strcasecmp(v, "always") == 0)
-		*out = MODEL_ENCAP_ALWAYS;
-	else if (strcasecmp(v, "crosssubnet") == 0 ||
-	    strcasecmp(v, "cross-subnet") == 0)
-		*out = MODEL_ENCAP_CROSSSUBNET;
-	else
-		return startup_err(err, errlen,
-		    "%s: unknown %s mode \"%s\" (Always, CrossSubnet or "
-		    "Never)",
-		    name, what, v);
-	return 0;
-}
-
-static int
-startup_parse_ip(startup_getenv_fn *get, void *arg, const char *name,
-    const char *methodvar, int family, struct startup_ip *ip, char *err,
-    size_t errlen)
-{
-	char buf[256], mbuf[1024];
-	const char *v, *m;
-	int vers = family == AF_INET ? 4 : 6;
-
-	memset(ip, 0, sizeof(*ip));
-	m = startup_env(get, arg, methodvar, mbuf, sizeof(mbuf));
-	if ((ip->method = autodetect_parse(methodvar, m, err, errlen)) == NULL)
-		return -1;
-	if ((v = startup_env(get, arg, name, buf, sizeof(buf))) == NULL)
-		ip->mode = STARTUP_IP_UNSET;
-	else if (strcmp(v, "autodetect") == 0)
-		ip->mode = STARTUP_IP_AUTODETECT;
-	else if (strcmp(v, "none") == 0)
-		ip->mode = STARTUP_IP_NONE;
-	else {
-		ip->mode = STARTUP_IP_GIVEN;
-		if (strchr(v, '/') != NULL) {
-			ip->given_len = true;
-			if (model_prefix_parse(v, &ip->given) == -1)
-				goto bad;
-		} else {
-			if (model_addr_parse(v, &ip->given.a) == -1)
-				goto bad;
-			ip->given.len = (uint8_t)addr_maxlen(family);
-		}
-		if (ip->given.a.family != family)
-			goto bad;
-	}
-	return 0;
-bad:
-	autodetect_free(ip->method);
-	ip->method = NULL;
-	return startup_err(err, errlen,
-	    "%s: \"%s\" is not an IPv%d address or address/length (nor "
-	    "autodetect or none)",
-	    name, v, vers);
-}
-
-static int
-startup_parse_pool(startup_getenv_fn *get, void *arg, int family,
-    struct startup_pool *p, char *err, size_t errlen)
-{
-	char var[64], buf[1024], why[256];
-	const char *v,
-	    *pfx = family == AF_INET ? "CALICO_IPV4POOL"
-	                             : "CALICO_"
-	                               "IPV6POOL";
-	struct selector *sel;
-	unsigned long bs;
-	int vers = family == AF_INET ? 4 : 6;
-
-	memset(p, 0, sizeof(p[0]));
-	p->enabled = true;
-	snprintf(var, sizeof(var), "%s_CIDR", pfx);
-	v = startup_env(get, arg, var, buf, sizeof(buf));
-	p->cidr_given = v != NULL;
-	if (v != NULL && strcmp(v, "none") == 0)
-		p->enabled = false;
-	else {
-		if (v == NULL)
-			v = family == AF_INET ? STARTUP_POOL4_CIDR
-			                      : STARTUP_POOL6_CIDR;
-		/* Go's ParseCIDR: host bits allowed, then masked */
-		if (model_prefix_parse(v, &p->cidr) == -1 ||
-		    p->cidr.a.family != family)
-			return startup_err(err, errlen,
-			    "%s: \"%s\" is not an IPv%d CIDR", var, v, vers);
-		prefix_mask(&p->cidr);
-	}
-	snprintf(var, sizeof(var), "%s_IPIP", pfx);
-	if (family == AF_INET &&
-	    startup_encap(get, arg, var, "IPIP", &p->ipip, err, errlen) == -1)
-		return -1;
-	if (family == AF_INET6)
-		p->ipip = MODEL_ENCAP_NEVER;
-	snprintf(var, sizeof(var), "%s_VXLAN", pfx);
-	if (startup_encap(get, arg, var, "VXLAN", &p->vxlan, err, errlen) == -1)
-		return -1;
-	if (family == AF_INET6 && p->vxlan != MODEL_ENCAP_NEVER)
-		return startup_err(err, errlen,
-		    "%s: VXLAN is not supported on an IPv6 pool", var);
-	if (p->ipip != MODEL_ENCAP_NEVER && p->vxlan != MODEL_ENCAP_NEVER)
-		return startup_err(err, errlen,
-		    "%s_IPIP and %s_VXLAN cannot both be enabled: a pool "
-		    "is IPIP or VXLAN",
-		    pfx, pfx);
-	snprintf(var, sizeof(var), "%s_NAT_OUTGOING", pfx);
-	if (startup_bool(get, arg, var, family == AF_INET, &p->nat_outgoing,
-	        err, errlen) == -1)
-		return -1;
-	snprintf(var, sizeof(var), "%s_DISABLE_BGP_EXPORT", pfx);
-	if (startup_bool(get, arg, var, false, &p->disable_bgp_export, err,
-	        errlen) == -1)
-		return -1;
-	snprintf(var, sizeof(var), "%s_BLOCK_SIZE", pfx);
-	if (startup_uint(get, arg, var,
-	        family == AF_INET ? MODEL_DEFAULT_BLOCK4 : MODEL_DEFAULT_BLOCK6,
-	        family == AF_INET ? 20 : 116, family == AF_INET ? 32 : 128, &bs,
-	        err, errlen) == -1)
-		return -1;
-	p->block_size = (uint8_t)bs;
-	if (p->enabled && p->block_size < p->cidr.len) {
-		prefix_ntop(&p->cidr, why, sizeof(why));
-		return startup_err(err, errlen,
-		    "%s: /%u blocks do not fit in the pool %s", var,
-		    p->block_size, why);
-	}
-	snprintf(var, sizeof(var), "%s_NODE_SELECTOR", pfx);
-	if ((v = startup_env(get, arg, var, buf, sizeof(buf))) != NULL) {
-		if ((sel = selector_parse(v, why, sizeof(why))) == NULL)
-			return startup_err(
-			    err, errlen, "%s: \"%s\": %s", var, v, why);
-		selector_free(sel);
-		p->node_selector = xstrdup(v);
-	}
-	return 0;
-}
-
-/* a node name from NODENAME or HOSTNAME, checked */
-static int
-startup_parse_name(startup_getenv_fn *get, void *arg, const char *var,
-    bool lower, char **out, char *err, size_t errlen)
-{
-	char buf[512], *p;
-	const char *v;
-
-	*out = NULL;
-	if ((v = startup_env(get, arg, var, buf, sizeof(buf))) == NULL)
-		return 0;
-	if (lower)
-		for (p = buf; *p != '\0'; p++)
-			*p = (char)tolower((unsigned char)*p);
-	if (!model_name_valid(v))
-		return startup_err(err, errlen,
-		    "%s: \"%s\" is not a valid node name (lower-case letters, "
-		    "digits, '-' and '.', at most %d)",
-		    var, v, MODEL_NAME_MAX);
-	*out = xstrdup(v);
-	return 0;
-}
-
-static char *
-startup_str(startup_getenv_fn *get, void *arg, const char *name)
-{
-	char buf[4096];
-	const char *v = startup_env(get, arg, name, buf, sizeof(buf));
-
-	return v != NULL ? xstrdup(v) : NULL;
-}
-
-static int
-startup_parse_rest(struct startup_config *c, startup_getenv_fn *get, void *arg,
-    char *err, size_t errlen)
-{
-	char buf[256];
-	const char *v;
-	unsigned long n;
-	enum log_level lvl;
-
-	if ((v = startup_env(get, arg, "AS", buf, sizeof(buf))) != NULL) {
-		if (model_asn_parse(v, &c->asn) == -1 || c->asn == 0)
-			return startup_err(err, errlen,
-			    "AS: \"%s\" is not an AS number (1 to 4294967295, "
-			    "or asdot)",
-			    v);
-		c->asn_given = true;
-	}
-	c->etcd_endpoints = startup_str(get, arg, "ETCD_ENDPOINTS");
-	c->etcd_ca = startup_str(get, arg, "ETCD_CA_CERT_FILE");
-	c->etcd_cert = startup_str(get, arg, "ETCD_CERT_FILE");
-	c->etcd_key = startup_str(get, arg, "ETCD_KEY_FILE");
-	c->etcd_user = startup_str(get, arg, "ETCD_USERNAME");
-	c->etcd_password = startup_str(get, arg, "ETCD_PASSWORD");
-	if ((c->etcd_cert == NULL) != (c->etcd_key == NULL))
-		return startup_err(err, errlen,
-		    "%s: set ETCD_CERT_FILE and ETCD_KEY_FILE together",
-		    c->etcd_cert == NULL ? "ETCD_KEY_FILE" : "ETCD_CERT_FILE");
-	if (startup_uint(get, arg, "PODMESH_NODE_ETCD_TIMEOUT",
-	        STARTUP_ETCD_TIMEOUT, 0, 86400, &n, err, errlen) == -1)
-		return -1;
-	c->etcd_timeout_ms = (int)n * 1000;
-	if (startup_uint(get, arg, "FELIX_IPINIPMTU", NODE_IPIP_MTU, 0, 65535,
-	        &n, err, errlen) == -1)
-		return -1;
-	/* 0 is Felix's "work it out"; the tunnel's own default then */
-	c->ipip_mtu = n == 0 ? NODE_IPIP_MTU : (unsigned int)n;
-	if (c->ipip_mtu < 68)
-		return startup_err(err, errlen,
-		    "FELIX_IPINIPMTU: %u is below IPv4's minimum MTU of 68",
-		    c->ipip_mtu);
-	if (startup_uint(
-	        get, arg, "FELIX_VXLANMTU", 0, 0, 65535, &n, err, errlen) == -1)
-		return -1;
-	if (n != 0 && n < 68)
-		return startup_err(err, errlen,
-		    "FELIX_VXLANMTU: %lu is below IPv4's minimum MTU of 68", n);
-	c->vxlan_mtu = (unsigned int)n;
-	if (startup_uint(get, arg, "FELIX_VXLANVNI", NODE_VXLAN_VNI, 1,
-	        (1ul << 24) - 1, &n, err, errlen) == -1)
-		return -1;
-	c->vxlan_vni = (uint32_t)n;
-	if (startup_uint(get, arg, "FELIX_VXLANPORT", NODE_VXLAN_PORT, 1, 65535,
-	        &n, err, errlen) == -1)
-		return -1;
-	c->vxlan_port = (uint16_t)n;
-	c->cluster_type = startup_str(get, arg, "CLUSTER_TYPE");
-	c->log_level = LOG_LVL_INFO;
-	if ((v = startup_env(get, arg, "CALICO_STARTUP_LOGLEVEL", buf,
-	         sizeof(buf))) != NULL) {
-		if (strcasecmp(v, "fatal") == 0 || strcasecmp(v, "panic") == 0)
-			lvl = LOG_LVL_ERROR;
-		else if (log_level_parse(v, &lvl) == -1)
-			return startup_err(err, errlen,
-			    "CALICO_STARTUP_LOGLEVEL: \"%s\" is not a level "
-			    "(debug, info, warning, error)",
-			    v);
-		c->log_level = (int)lvl;
-	}
-	return 0;
-}
-
-int
-startup_config_parse(struct startup_config *c, startup_getenv_fn *get,
-    void *arg, char *err, size_t errlen)
-{
-	char buf[64];
-	const char *v;
-
-	memset(c, 0, sizeof(*c));
-	if (startup_parse_name(
-	        get, arg, "NODENAME", false, &c->nodename, err, errlen) == -1 ||
-	    startup_parse_name(
-	        get, arg, "HOSTNAME", true, &c->hostname, err, errlen) == -1)
-		goto fail;
-	c->nodename_file = startup_str(get, arg, "NODENAME_FILE");
-	if (startup_parse_ip(get, arg, "IP", "IP_AUTODETECTION_METHOD", AF_INET,
-	        &c->ip4, err, errlen) == -1 ||
-	    startup_parse_ip(get, arg, "IP6", "IP6_AUTODETECTION_METHOD",
-	        AF_INET6, &c->ip6, err, errlen) == -1)
-		goto fail;
-	if (startup_parse_rest(c, get, arg, err, errlen) == -1)
-		goto fail;
-	v = startup_env(get, arg, "NO_DEFAULT_POOLS", buf, sizeof(buf));
-	c->no_default_pools = v != NULL && strcasecmp(v, "true") == 0;
-	if (startup_bool(get, arg, "FELIX_IPV6SUPPORT", true, &c->ipv6_support,
-	        err, errlen) == -1)
-		goto fail;
-	v = startup_env(get, arg, "DISABLE_NODE_IP_CHECK", buf, sizeof(buf));
-	c->disable_ip_check = v != NULL && strcasecmp(v, "true") == 0;
-	if (startup_parse_pool(get, arg, AF_INET, &c->pool4, err, errlen) ==
-	        -1 ||
-	    startup_parse_pool(get, arg, AF_INET6, &c->pool6, err, errlen) ==
-	        -1)
-		goto fail;
-	/* Calico refuses the two together rather than guess */
-	if (c->no_default_pools &&
-	    (c->pool4.cidr_given || c->pool6.cidr_given)) {
-		startup_err(err, errlen,
-		    "NO_DEFAULT_POOLS: true, but %s is set too: remove one",
-		    c->pool4.cidr_given ? "CALICO_IPV4POOL_CIDR"
-		                        : "CALICO_IPV6POOL_CIDR");
-		goto fail;
-	}
-	return 0;
-fail:
-	startup_config_clean(c);
-	return -1;
-}
-
-void
-startup_config_clean(struct startup_config *c)
-{
-	free(c->nodename);
-	free(c->hostname);
-	free(c->nodename_file);
-	autodetect_free(c->ip4.method);
-	autodetect_free(c->ip6.method);
-	free(c->etcd_endpoints);
-	free(c->etcd_ca);
-	free(c->etcd_cert);
-	free(c->etcd_key);
-	free(c->etcd_user);
-	free(c->etcd_password);
-	free(c->pool4.node_selector);
-	free(c->pool6.node_selector);
-	free(c->cluster_type);
-	memset(c, 0, sizeof(*c));
-}
 
 /* ---- the run ---- */
 
@@ -468,7 +57,7 @@ struct startup {
 	bool exists;
 	int64_t rev;
 	struct resource node;
-	json_t *stored;
+	json_t *stored; /* node, encoded */
 
 	/* what this run wants in it */
 	struct prefix want4, want6; /* family 0: leave as it is */
@@ -478,6 +67,10 @@ struct startup {
 
 	struct resource *pools; /* every decodable IPPool */
 	size_t npools;
+	/* the key of an IPPool of the family (IPv4, IPv6) that does not
+	 * decode, or NULL: that family gets no default pool, and its
+	 * tunnels keep what the Node records */
+	char *badpool[2];
 	size_t writes;
 };
 
@@ -499,38 +92,6 @@ startup_now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static char *
-startup_uuid(void)
-{
-	uint8_t b[16];
-	char *s;
-	size_t i;
-
-	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-		for (i = 0; i < sizeof(b); i++)
-			b[i] = (uint8_t)random();
-	b[6] = (b[6] & 0x0f) | 0x40; /* version 4 */
-	b[8] = (b[8] & 0x3f) | 0x80;
-	xasprintf(&s,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x"
-	    "%02x",
-	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-	    b[11], b[12], b[13], b[14], b[15]);
-	return s;
-}
-
-static char *
-startup_timestamp(void)
-{
-	char buf[32];
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return xstrdup(buf);
-}
-
 /* what Calico's client adds on create */
 static void
 startup_meta_new(struct resource *r, const char *name)
@@ -538,9 +99,9 @@ startup_meta_new(struct resource *r, const char *name)
 	free(r->meta.name);
 	r->meta.name = xstrdup(name);
 	if (r->meta.uid == NULL)
-		r->meta.uid = startup_uuid();
+		r->meta.uid = model_uid_new();
 	if (r->meta.creation_timestamp == NULL)
-		r->meta.creation_timestamp = startup_timestamp();
+		r->meta.creation_timestamp = model_timestamp_now();
 }
 
 static char *
@@ -645,17 +206,16 @@ static int
 startup_node_take(
     struct startup *s, struct etcd_result *res, char *err, size_t errlen)
 {
-	json_error_t je;
-
 	startup_node_forget(s);
 	if (res->nkvs == 0)
 		return 0;
 	if (startup_decode(&res->kvs[0], MODEL_NODE, &s->node, err, errlen) ==
 	    -1)
 		return -1;
-	if ((s->stored = json_loadb(
-	         res->kvs[0].value, res->kvs[0].value_len, 0, &je)) == NULL)
-		fatalx("%s: %s", __func__, je.text);
+	/* what was read as podmesh encodes it, so that a spelling of
+	 * Calico's (a bare ipv4Address, which reads as /32) is not taken
+	 * for a change and rewritten on every run */
+	s->stored = resource_encode(&s->node, MODEL_NO_RV);
 	s->exists = true;
 	s->rev = res->kvs[0].mod_revision;
 	return 0;
@@ -795,6 +355,9 @@ startup_name(struct startup *s, char *err, size_t errlen)
 		snprintf(s->name, sizeof(s->name), "%s", buf);
 	else if (c->hostname != NULL)
 		snprintf(s->name, sizeof(s->name), "%s", c->hostname);
+	else if (c->hostname_bad != NULL)
+		return startup_name_err(
+		    err, errlen, "HOSTNAME", c->hostname_bad);
 	else {
 		if (gethostname(buf, sizeof(buf)) == -1)
 			return startup_err(err, errlen,
@@ -876,24 +439,91 @@ startup_addr(struct startup *s, int family, const struct startup_ip *ip,
 	return 0;
 }
 
-static bool
-startup_same_addr(const struct prefix *a, const struct prefix *b)
+/*
+ * One spec.bgp address of a Node that does not decode, read as Calico's
+ * ParseCIDROrIP would: 0 absent or empty, 1 in *p, -1 not an address.
+ */
+static int
+startup_raw_addr(const json_t *j, const char *field, struct prefix *p)
 {
-	return a->a.family == b->a.family &&
-	    (a->a.family == 0 || addr_cmp(&a->a, &b->a) == 0);
+	const json_t *v = json_object_get(
+	    json_object_get(json_object_get(j, "spec"), "bgp"), field);
+	const char *a = json_string_value(v);
+
+	memset(p, 0, sizeof(*p));
+	if (v == NULL || json_is_null(v) || (a != NULL && *a == '\0'))
+		return 0;
+	if (a == NULL)
+		return -1;
+	if (strchr(a, '/') != NULL ? model_prefix_parse(a, p) == -1
+	                           : model_addr_parse(a, &p->a) == -1)
+		return -1;
+	return 1;
 }
 
-/* Calico's checkConflictingNodes, over every other Node */
+/*
+ * Another Node's addresses (theirs[0] IPv4, theirs[1] IPv6; family 0:
+ * none) and what to call it.  A Node that does not decode (a value podmesh
+ * refuses, a newer Calico's field) is not left out: its spec.bgp
+ * addresses are read as they are stored and compared all the same.  One
+ * whose addresses cannot be read at all (not JSON, or not an address) can
+ * hold no address of ours: it is skipped with a warning naming it, so
+ * that one broken Node does not stop every other node from starting.
+ */
 static int
-startup_conflicts(struct startup *s, char *err, size_t errlen)
+startup_their_addrs(
+    const struct etcd_kv *kv, struct prefix *theirs, char *name, size_t namelen)
+{
+	static const char *const fields[2] = {"ipv4Address", "ipv6Address"};
+	struct resource r;
+	json_error_t je;
+	json_t *j;
+	char why[NODE_ERRLEN];
+	int k;
+
+	memset(theirs, 0, 2 * sizeof(*theirs));
+	if (startup_decode(kv, MODEL_NODE, &r, why, sizeof(why)) == 0) {
+		snprintf(name, namelen, "node %s", r.meta.name);
+		if (r.node.has_bgp) {
+			theirs[0] = r.node.bgp.ipv4_address;
+			theirs[1] = r.node.bgp.ipv6_address;
+		}
+		resource_clean(&r);
+		return 0;
+	}
+	snprintf(name, namelen, "the Node at %s", kv->key);
+	if ((j = json_loadb(kv->value, kv->value_len, 0, &je)) == NULL) {
+		log_warnx("%s; not checked for this node's addresses", why);
+		return 0;
+	}
+	for (k = 0; k < 2; k++)
+		if (startup_raw_addr(j, fields[k], &theirs[k]) == -1)
+			log_warnx("%s: spec.bgp.%s is not an address; not "
+			          "checked for this node's addresses",
+			    kv->key, fields[k]);
+	json_decref(j);
+	log_warnx("%s (its addresses are compared as stored)", why);
+	return 0;
+}
+
+/*
+ * Calico's checkConflictingNodes: no other Node may have mine[0] (IPv4)
+ * or mine[1] (IPv6; family 0: none).  Run on every start, not only when
+ * the address changes, so that a Node written meanwhile with our address
+ * is caught.
+ */
+static int
+startup_conflicts(
+    struct startup *s, const struct prefix *mine, char *err, size_t errlen)
 {
 	struct etcd_result res;
-	struct resource r;
-	const struct prefix *mine[2] = {&s->want4, &s->want6}, *theirs[2];
-	char prefix[128], why[NODE_ERRLEN], a[ADDR_STRLEN];
+	struct prefix theirs[2];
+	char prefix[128], name[MODEL_NAME_MAX + 160], a[ADDR_STRLEN];
 	size_t i, k;
 	int rc = 0;
 
+	if (mine[0].a.family == 0 && mine[1].a.family == 0)
+		return 0;
 	if (model_key_prefix(MODEL_NODE, NULL, prefix, sizeof(prefix)) == -1)
 		fatalx("%s: prefix", __func__);
 	if (etcd_list(s->etcd, prefix, 0, &res) == -1)
@@ -901,25 +531,18 @@ startup_conflicts(struct startup *s, char *err, size_t errlen)
 	for (i = 0; i < res.nkvs && rc == 0; i++) {
 		if (strcmp(res.kvs[i].key, s->key) == 0)
 			continue;
-		if (startup_decode(
-		        &res.kvs[i], MODEL_NODE, &r, why, sizeof(why)) == -1) {
-			log_warnx("%s (left out of the address check)", why);
-			continue;
-		}
-		theirs[0] = &r.node.bgp.ipv4_address;
-		theirs[1] = &r.node.bgp.ipv6_address;
+		startup_their_addrs(&res.kvs[i], theirs, name, sizeof(name));
 		for (k = 0; k < 2 && rc == 0; k++)
-			if (mine[k]->a.family != 0 && r.node.has_bgp &&
-			    theirs[k]->a.family == mine[k]->a.family &&
-			    addr_cmp(&theirs[k]->a, &mine[k]->a) == 0)
+			if (mine[k].a.family != 0 &&
+			    theirs[k].a.family == mine[k].a.family &&
+			    addr_cmp(&theirs[k].a, &mine[k].a) == 0)
 				rc = startup_err(err, errlen,
-				    "IPv%d address %s is already node %s's: "
+				    "IPv%d address %s is already %s's: "
 				    "refusing to register node %s with it "
 				    "(DISABLE_NODE_IP_CHECK=true allows it)",
 				    k == 0 ? 4 : 6,
-				    addr_ntop(&mine[k]->a, a, sizeof(a)),
-				    r.meta.name, s->name);
-		resource_clean(&r);
+				    addr_ntop(&mine[k].a, a, sizeof(a)), name,
+				    s->name);
 	}
 	etcd_result_clean(&res);
 	return rc;
@@ -944,8 +567,7 @@ startup_register(struct startup *s, char *err, size_t errlen)
 {
 	const struct prefix *cur4 = &s->node.node.bgp.ipv4_address;
 	const struct prefix *cur6 = &s->node.node.bgp.ipv6_address;
-	struct prefix none;
-	bool changed;
+	struct prefix none, final[2];
 
 	memset(&none, 0, sizeof(none));
 	if (!s->exists) {
@@ -963,11 +585,11 @@ startup_register(struct startup *s, char *err, size_t errlen)
 		    "no IPv4 or IPv6 address configured or detected for node "
 		    "%s (IP, IP6)",
 		    s->name);
-	changed =
-	    (s->want4.a.family != 0 && !startup_same_addr(&s->want4, cur4)) ||
-	    (s->want6.a.family != 0 && !startup_same_addr(&s->want6, cur6));
-	if (changed && !s->c->disable_ip_check &&
-	    startup_conflicts(s, err, errlen) == -1)
+	/* what the Node will hold */
+	final[0] = s->want4.a.family != 0 ? s->want4 : *cur4;
+	final[1] = s->want6.a.family != 0 ? s->want6 : *cur6;
+	if (!s->c->disable_ip_check &&
+	    startup_conflicts(s, final, err, errlen) == -1)
 		return -1;
 	return startup_node_update(
 	    s, startup_edit_addrs, "addresses and AS", err, errlen);
@@ -985,6 +607,45 @@ startup_pools_free(struct startup *s)
 	free(s->pools);
 	s->pools = NULL;
 	s->npools = 0;
+	for (i = 0; i < 2; i++) {
+		free(s->badpool[i]);
+		s->badpool[i] = NULL;
+	}
+}
+
+/*
+ * A pool that does not decode is not absent: its spec.cidr, if that can
+ * be read, says which family it blocks; else it blocks both.
+ */
+static void
+startup_pool_bad(struct startup *s, const struct etcd_kv *kv, const char *why)
+{
+	const char *cidr = NULL, *fam;
+	struct prefix p;
+	json_t *j;
+	int k;
+
+	if ((j = json_loadb(kv->value, kv->value_len, 0, NULL)) != NULL)
+		cidr = json_string_value(
+		    json_object_get(json_object_get(j, "spec"), "cidr"));
+	memset(&p, 0, sizeof(p));
+	if (cidr == NULL || model_prefix_parse(cidr, &p) == -1)
+		p.a.family = 0;
+	json_decref(j);
+	fam = p.a.family == AF_INET6 ? "6"
+	    : p.a.family == AF_INET  ? "4"
+	                             : "4/6";
+	log_warnx("%s: this IPPool is not taken for absent: no default IPv%s "
+	          "pool is made%s",
+	    why, fam,
+	    p.a.family == AF_INET6 ? ""
+	                           : ", and the IPv4 tunnels keep what the "
+	                             "Node records");
+	for (k = 0; k < 2; k++)
+		if (s->badpool[k] == NULL &&
+		    (p.a.family == 0 ||
+		        p.a.family == (k == 0 ? AF_INET : AF_INET6)))
+			s->badpool[k] = xstrdup(kv->key);
 }
 
 static int
@@ -1003,7 +664,7 @@ startup_pools_load(struct startup *s, char *err, size_t errlen)
 	for (i = 0; i < res.nkvs; i++) {
 		if (startup_decode(&res.kvs[i], MODEL_IPPOOL,
 		        &s->pools[s->npools], why, sizeof(why)) == -1) {
-			log_warnx("%s (pool left out)", why);
+			startup_pool_bad(s, &res.kvs[i], why);
 			continue;
 		}
 		s->npools++;
@@ -1012,15 +673,21 @@ startup_pools_load(struct startup *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* a pool of family, or one that does not decode and may be of it */
 static bool
 startup_has_pool(const struct startup *s, int family)
 {
+	const char *bad = s->badpool[family == AF_INET ? 0 : 1];
 	size_t i;
 
 	for (i = 0; i < s->npools; i++)
 		if (s->pools[i].ippool.cidr.a.family == family)
 			return true;
-	return false;
+	if (bad != NULL)
+		log_warnx("no default IPv%d pool made: %s does not decode, "
+		          "and may be one",
+		    family == AF_INET ? 4 : 6, bad);
+	return bad != NULL;
 }
 
 static int
@@ -1228,28 +895,62 @@ startup_ipam(struct startup *s, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * With an IPv4 pool that does not decode, which pools hold which tunnel
+ * address cannot be known: nothing is assigned or released, and a tunnel
+ * the Node records stays (its device brought up with it).  1 when that
+ * is the case, 0 when the tunnel can be worked out.
+ */
+static int
+startup_tunnel_kept(
+    struct startup *s, enum tunnel_type t, const struct addr *rec)
+{
+	char a[ADDR_STRLEN];
+
+	if (s->badpool[0] == NULL)
+		return 0;
+	if (rec->family == AF_INET)
+		log_warnx("%s does not decode: the %s tunnel keeps %s, which "
+		          "node %s records",
+		    s->badpool[0], t == TUNNEL_IPIP ? "IPIP" : "VXLAN",
+		    addr_ntop(rec, a, sizeof(a)), s->name);
+	else
+		log_warnx("%s does not decode: no %s tunnel address is "
+		          "assigned or released until it does",
+		    s->badpool[0], t == TUNNEL_IPIP ? "IPIP" : "VXLAN");
+	return 1;
+}
+
 static int
 startup_ipip(struct startup *s, char *err, size_t errlen)
 {
 	struct prefix *pools = xcalloc(s->npools + 1, sizeof(*pools));
 	size_t n = startup_encap_pools(s, TUNNEL_IPIP, pools);
+	const struct addr *rec = &s->node.node.bgp.ipv4_ipip_tunnel_addr;
 	bool changed;
 	int rc = -1;
 
 	memset(&s->ipip, 0, sizeof(s->ipip));
+	if (startup_tunnel_kept(s, TUNNEL_IPIP, rec)) {
+		s->ipip = *rec;
+		rc = rec->family == AF_INET
+		    ? tunnel_ipip_up(s->nl, rec, s->c->ipip_mtu, err, errlen)
+		    : 0;
+		goto done;
+	}
 	if (startup_ipam(s, err, errlen) == -1)
 		goto done;
 	if (n == 0) {
-		if (tunnel_addr_release(s->ipam, TUNNEL_IPIP, s->name, &changed,
-		        err, errlen) == -1 ||
-		    tunnel_ipip_down(s->nl,
-		        &s->node.node.bgp.ipv4_ipip_tunnel_addr, err,
-		        errlen) == -1)
+		if (tunnel_addr_release(s->ipam, TUNNEL_IPIP, s->name, rec,
+		        &changed, err, errlen) == -1 ||
+		    tunnel_ipip_down(s->nl, err, errlen) == -1)
 			goto done;
+		if (changed)
+			s->writes++;
 		rc = 0;
 		goto done;
 	}
-	if (tunnel_addr_ensure(s->ipam, TUNNEL_IPIP, s->name, pools, n,
+	if (tunnel_addr_ensure(s->ipam, TUNNEL_IPIP, s->name, rec, pools, n,
 	        &s->ipip, &changed, err, errlen) == -1)
 		goto done;
 	if (changed)
@@ -1266,6 +967,7 @@ startup_vxlan(struct startup *s, char *err, size_t errlen)
 	struct prefix *pools = xcalloc(s->npools + 1, sizeof(*pools));
 	size_t n = startup_encap_pools(s, TUNNEL_VXLAN, pools);
 	const struct model_node *nd = &s->node.node;
+	const struct addr *rec = &nd->ipv4_vxlan_tunnel_addr;
 	struct tunnel_vxlan tv;
 	uint8_t mac[NL_MACLEN];
 	bool changed;
@@ -1273,28 +975,42 @@ startup_vxlan(struct startup *s, char *err, size_t errlen)
 
 	memset(&s->vxlan, 0, sizeof(s->vxlan));
 	s->vxlan_mac[0] = '\0';
-	if (startup_ipam(s, err, errlen) == -1)
-		goto done;
-	if (n == 0) {
-		if (tunnel_addr_release(s->ipam, TUNNEL_VXLAN, s->name,
-		        &changed, err, errlen) == -1 ||
-		    tunnel_vxlan_down(s->nl, err, errlen) == -1)
+	if (startup_tunnel_kept(s, TUNNEL_VXLAN, rec)) {
+		s->vxlan = *rec;
+		if (nd->vxlan_tunnel_mac != NULL)
+			snprintf(s->vxlan_mac, sizeof(s->vxlan_mac), "%s",
+			    nd->vxlan_tunnel_mac);
+		if (rec->family != AF_INET ||
+		    nd->bgp.ipv4_address.a.family != AF_INET) {
+			rc = 0;
 			goto done;
-		rc = 0;
-		goto done;
+		}
+	} else {
+		if (startup_ipam(s, err, errlen) == -1)
+			goto done;
+		if (n == 0) {
+			if (tunnel_addr_release(s->ipam, TUNNEL_VXLAN, s->name,
+			        rec, &changed, err, errlen) == -1 ||
+			    tunnel_vxlan_down(s->nl, err, errlen) == -1)
+				goto done;
+			if (changed)
+				s->writes++;
+			rc = 0;
+			goto done;
+		}
+		if (nd->bgp.ipv4_address.a.family != AF_INET) {
+			startup_err(err, errlen,
+			    "a VXLAN pool needs node %s's IPv4 address (IP) "
+			    "for %s's local end",
+			    s->name, NODE_VXLAN_DEV);
+			goto done;
+		}
+		if (tunnel_addr_ensure(s->ipam, TUNNEL_VXLAN, s->name, rec,
+		        pools, n, &s->vxlan, &changed, err, errlen) == -1)
+			goto done;
+		if (changed)
+			s->writes++;
 	}
-	if (nd->bgp.ipv4_address.a.family != AF_INET) {
-		startup_err(err, errlen,
-		    "a VXLAN pool needs node %s's IPv4 address (IP) for "
-		    "%s's local end",
-		    s->name, NODE_VXLAN_DEV);
-		goto done;
-	}
-	if (tunnel_addr_ensure(s->ipam, TUNNEL_VXLAN, s->name, pools, n,
-	        &s->vxlan, &changed, err, errlen) == -1)
-		goto done;
-	if (changed)
-		s->writes++;
 	memset(&tv, 0, sizeof(tv));
 	tv.vni = s->c->vxlan_vni;
 	tv.port = s->c->vxlan_port;

@@ -1,6 +1,8 @@
 /*
  * The node's tunnels (calico.md §6, ecosystem.md §5): the tunnel address
- * from IPAM under the node's handle (Calico v3's allocate-tunnel-addrs), and
+ * from IPAM under the node's handle (Calico v3's allocate-tunnel-addrs,
+ * which also adopts or releases an address the Node records that an older
+ * calico/node assigned without a handle), and
  * the devices Felix would run, tunl0 for IPIP pools and vxlan.calico for
  * VXLAN ones, each up with its MTU and the tunnel address as its only IPv4
  * address.
@@ -35,6 +37,12 @@ tunnel_handle(enum tunnel_type t, const char *node, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
+static const char *
+tunnel_attr_type(enum tunnel_type t)
+{
+	return t == TUNNEL_IPIP ? "ipipTunnelAddress" : "vxlanTunnelAddress";
+}
+
 static bool
 tunnel_in_pools(const struct addr *a, const struct prefix *pools, size_t npools)
 {
@@ -46,16 +54,126 @@ tunnel_in_pools(const struct addr *a, const struct prefix *pools, size_t npools)
 	return false;
 }
 
+static bool
+tunnel_in(const struct addr *a, const struct addr *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (addr_cmp(&v[i], a) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Whether the address the Node records, which the handle does not count,
+ * is still this node's tunnel address in IPAM (ipam_owner_tunnel: an
+ * older calico/node's, without handle or attributes, most often).  *ours
+ * is false when it is not assigned at all, or is someone else's.
+ */
+static int
+tunnel_recorded_ours(struct ipam *ipam, enum tunnel_type t, const char *node,
+    const char *handle, const struct addr *rec, bool *ours, char *err,
+    size_t errlen)
+{
+	struct ipam_owner o;
+	char a[ADDR_STRLEN], why[IPAM_ERRLEN];
+	int rc;
+
+	*ours = false;
+	if ((rc = ipam_ip_owner(ipam, rec, &o, why, sizeof(why))) == -1) {
+		snprintf(err, errlen, "%s tunnel address %s: %s",
+		    tunnel_kind(t), addr_ntop(rec, a, sizeof(a)), why);
+		return -1;
+	}
+	if (rc == 1)
+		return 0;
+	*ours = ipam_owner_tunnel(&o, node, handle, tunnel_attr_type(t));
+	if (!*ours)
+		log_warnx("%s tunnel address %s, which node %s records, is "
+		          "assigned to %s: left to it",
+		    tunnel_kind(t), addr_ntop(rec, a, sizeof(a)), node,
+		    o.handle != NULL ? o.handle : "another owner");
+	ipam_owner_clean(&o);
+	return 0;
+}
+
+/*
+ * The recorded address rec, which the handle does not hold: adopted into
+ * the handle if it is ours and in one of pools (released and assigned
+ * again with the handle and attributes, as Calico's
+ * correctAllocationWithHandle; someone taking it in between is not an
+ * error), released if it is ours and in none.  *adopted says it became
+ * the tunnel address; *wrote that IPAM was written.
+ */
+static int
+tunnel_recorded(struct ipam *ipam, enum tunnel_type t, const char *node,
+    const char *handle, const struct addr *rec, const struct prefix *pools,
+    size_t npools, bool *adopted, bool *wrote, char *err, size_t errlen)
+{
+	struct ipam_request req;
+	struct model_labels attrs = {0};
+	char a[ADDR_STRLEN], why[IPAM_ERRLEN];
+	bool ours;
+	int rc;
+
+	*adopted = false;
+	if (tunnel_recorded_ours(
+	        ipam, t, node, handle, rec, &ours, err, errlen) == -1)
+		return -1;
+	if (!ours)
+		return 0;
+	addr_ntop(rec, a, sizeof(a));
+	if (ipam_release_ip(ipam, rec, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s tunnel address %s: %s",
+		    tunnel_kind(t), a, why);
+		return -1;
+	}
+	*wrote = true;
+	if (!tunnel_in_pools(rec, pools, npools)) {
+		log_info("%s tunnel address %s (assigned without handle %s) "
+		         "is in no %s pool: released",
+		    tunnel_kind(t), a, handle, tunnel_kind(t));
+		return 0;
+	}
+	model_labels_set(&attrs, "node", node);
+	model_labels_set(&attrs, "type", tunnel_attr_type(t));
+	memset(&req, 0, sizeof(req));
+	req.handle = handle;
+	req.attrs = &attrs;
+	req.pools = pools;
+	req.npools = npools;
+	rc = ipam_assign_ip(ipam, &req, rec, why, sizeof(why));
+	model_labels_clean(&attrs);
+	if (rc == -1 && ipam_error_kind(ipam) != IPAM_E_ASSIGNED) {
+		snprintf(err, errlen, "%s tunnel address %s: %s",
+		    tunnel_kind(t), a, why);
+		return -1;
+	}
+	if (rc == -1) {
+		log_warnx("%s tunnel address %s was taken meanwhile (%s); "
+		          "assigning another",
+		    tunnel_kind(t), a, why);
+		return 0;
+	}
+	*adopted = true;
+	log_info("%s tunnel address %s, assigned without handle %s, "
+	         "adopted into it",
+	    tunnel_kind(t), a, handle);
+	return 0;
+}
+
 int
 tunnel_addr_ensure(struct ipam *ipam, enum tunnel_type t, const char *node,
-    const struct prefix *pools, size_t npools, struct addr *out, bool *assigned,
-    char *err, size_t errlen)
+    const struct addr *rec, const struct prefix *pools, size_t npools,
+    struct addr *out, bool *assigned, char *err, size_t errlen)
 {
 	struct ipam_request req;
 	struct model_labels attrs = {0};
 	struct addr *held = NULL;
 	char handle[MODEL_NAME_MAX + 32], a[ADDR_STRLEN], why[IPAM_ERRLEN];
 	size_t n, i, keep;
+	bool adopted = false;
 	int rc = -1;
 
 	*assigned = false;
@@ -67,15 +185,22 @@ tunnel_addr_ensure(struct ipam *ipam, enum tunnel_type t, const char *node,
 		snprintf(err, errlen, "IPAM handle %s: %s", handle, why);
 		return -1;
 	}
-	for (keep = 0; keep < n; keep++)
-		if (held[keep].family == AF_INET &&
-		    tunnel_in_pools(&held[keep], pools, npools))
-			break;
-	if (keep < n) {
-		/* Calico keeps a tunnel address that is still in a pool */
-		*out = held[keep];
+	if (rec != NULL && rec->family == AF_INET && !tunnel_in(rec, held, n) &&
+	    tunnel_recorded(ipam, t, node, handle, rec, pools, npools, &adopted,
+	        assigned, err, errlen) == -1)
+		goto done;
+	/* Calico keeps a tunnel address that is still in a pool: the one
+	 * the Node records, else the first */
+	for (keep = n, i = 0; i < n && !adopted; i++)
+		if (held[i].family == AF_INET &&
+		    tunnel_in_pools(&held[i], pools, npools) &&
+		    (keep == n ||
+		        (rec != NULL && addr_cmp(&held[i], rec) == 0)))
+			keep = i;
+	if (adopted || keep < n) {
+		*out = adopted ? *rec : held[keep];
 		for (i = 0; i < n; i++) {
-			if (i == keep)
+			if (!adopted && i == keep)
 				continue;
 			if (ipam_release_ip(ipam, &held[i], why, sizeof(why)) ==
 			    -1) {
@@ -100,8 +225,7 @@ tunnel_addr_ensure(struct ipam *ipam, enum tunnel_type t, const char *node,
 		}
 	}
 	model_labels_set(&attrs, "node", node);
-	model_labels_set(&attrs, "type",
-	    t == TUNNEL_IPIP ? "ipipTunnelAddress" : "vxlanTunnelAddress");
+	model_labels_set(&attrs, "type", tunnel_attr_type(t));
 	memset(&req, 0, sizeof(req));
 	req.family = AF_INET;
 	req.handle = handle;
@@ -125,11 +249,12 @@ done:
 
 int
 tunnel_addr_release(struct ipam *ipam, enum tunnel_type t, const char *node,
-    bool *released, char *err, size_t errlen)
+    const struct addr *rec, bool *released, char *err, size_t errlen)
 {
 	struct addr *held = NULL;
-	char handle[MODEL_NAME_MAX + 32], why[IPAM_ERRLEN];
+	char handle[MODEL_NAME_MAX + 32], a[ADDR_STRLEN], why[IPAM_ERRLEN];
 	size_t n;
+	bool ours, other;
 
 	*released = false;
 	if (tunnel_handle(t, node, handle, sizeof(handle)) == -1) {
@@ -140,7 +265,30 @@ tunnel_addr_release(struct ipam *ipam, enum tunnel_type t, const char *node,
 		snprintf(err, errlen, "IPAM handle %s: %s", handle, why);
 		return -1;
 	}
+	/* Calico's removeHostTunnelAddr: the recorded address too, when it
+	 * is ours but not the handle's */
+	other =
+	    rec != NULL && rec->family == AF_INET && !tunnel_in(rec, held, n);
 	free(held);
+	if (other) {
+		if (tunnel_recorded_ours(
+		        ipam, t, node, handle, rec, &ours, err, errlen) == -1)
+			return -1;
+		if (ours) {
+			if (ipam_release_ip(ipam, rec, why, sizeof(why)) ==
+			    -1) {
+				snprintf(err, errlen,
+				    "%s tunnel address %s: %s", tunnel_kind(t),
+				    addr_ntop(rec, a, sizeof(a)), why);
+				return -1;
+			}
+			*released = true;
+			log_info("no %s pool: tunnel address %s (assigned "
+			         "without handle %s) released",
+			    tunnel_kind(t), addr_ntop(rec, a, sizeof(a)),
+			    handle);
+		}
+	}
 	if (n == 0)
 		return 0; /* nothing held: nothing written */
 	if (ipam_release_handle(ipam, handle, why, sizeof(why)) == -1) {
@@ -216,34 +364,39 @@ tunnel_ipip_up(struct nl *nl, const struct addr *addr, unsigned int mtu,
 }
 
 int
-tunnel_ipip_down(
-    struct nl *nl, const struct addr *old, char *err, size_t errlen)
+tunnel_ipip_down(struct nl *nl, char *err, size_t errlen)
 {
 	struct nl_link_info li;
-	struct prefix p;
-	char a[ADDR_STRLEN], why[NODE_ERRLEN];
+	struct nl_addr *v = NULL;
+	char p[PREFIX_STRLEN], why[NODE_ERRLEN];
+	size_t n, i;
+	int rc = 0;
 
-	if (old == NULL || old->family != AF_INET)
-		return 0;
 	if (nl_link_get(nl, NODE_IPIP_DEV, &li, why, sizeof(why)) == -1) {
 		if (errno == ENODEV)
 			return 0;
 		snprintf(err, errlen, "%s", why);
 		return -1;
 	}
-	memset(&p, 0, sizeof(p));
-	p.a = *old;
-	p.a.scope_id = 0;
-	p.len = 32;
-	if (nl_addr_del(nl, li.ifindex, &p, why, sizeof(why)) == -1) {
-		if (errno == EADDRNOTAVAIL)
-			return 0;
+	if (nl_addr_list(nl, AF_INET, li.ifindex, &v, &n, why, sizeof(why)) ==
+	    -1) {
 		snprintf(err, errlen, "%s: %s", NODE_IPIP_DEV, why);
 		return -1;
 	}
-	log_info("%s: %s/32 removed (no IPIP pool)", NODE_IPIP_DEV,
-	    addr_ntop(old, a, sizeof(a)));
-	return 0;
+	for (i = 0; i < n && rc == 0; i++) {
+		prefix_ntop(&v[i].prefix, p, sizeof(p));
+		if (nl_addr_del(
+		        nl, li.ifindex, &v[i].prefix, why, sizeof(why)) == -1) {
+			if (errno == EADDRNOTAVAIL)
+				continue; /* gone meanwhile */
+			rc = -1;
+			snprintf(err, errlen, "%s: %s", NODE_IPIP_DEV, why);
+		} else
+			log_info(
+			    "%s: %s removed (no IPIP pool)", NODE_IPIP_DEV, p);
+	}
+	free(v);
+	return rc;
 }
 
 /* the link holding the node address: the VXLAN underlay */

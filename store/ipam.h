@@ -127,6 +127,31 @@ int ipam_release_ip(
 int ipam_handle_get(struct ipam *, const char *handle, struct addr **out,
     size_t *n, char *err, size_t errlen);
 
+/* what an address's allocation says (Calico's AllocationAttribute) */
+struct ipam_owner {
+	char *handle; /* NULL: none (an address from before handles) */
+	struct model_labels attrs; /* {node, type} or {node, pod, namespace};
+	                              empty when null */
+};
+
+/*
+ * Calico's GetAssignmentAttributes: 0 with *out filled (give it to
+ * ipam_owner_clean()) when the address is assigned, 1 when it is not (no
+ * block holds it, or its ordinal is free), -1 on error.
+ */
+int ipam_ip_owner(struct ipam *, const struct addr *, struct ipam_owner *out,
+    char *err, size_t errlen);
+void ipam_owner_clean(struct ipam_owner *);
+/*
+ * Whether an allocation is node's tunnel address of type
+ * ("ipipTunnelAddress", "vxlanTunnelAddress") under handle, as Calico's
+ * allocateip.go tells: neither handle nor attributes (an older
+ * calico/node's: tunnel addresses got both at once, pods always had a
+ * handle), the tunnel handle itself, or attributes {node, type} saying so.
+ */
+bool ipam_owner_tunnel(const struct ipam_owner *, const char *node,
+    const char *handle, const char *type);
+
 /*
  * Calico's RemoveIPAMHost: release every block affinity of host (IPv4 and
  * IPv6): empty blocks are deleted, the others stay, affine to nobody, with

@@ -1,10 +1,11 @@
 /*
  * IPAM release (calico.md §2; libcalico-go v3 ReleaseByHandle, ReleaseIPs,
- * RemoveIPAMHost) and the addresses a handle holds.  A freed ordinal goes
- * to the back of its block's unallocated queue (model_block_release); a
- * block left empty and affine to nobody is deleted in the same txn, an
- * affine one stays until its host's affinity is released; a handle
- * counting nothing is deleted, also in that txn.
+ * RemoveIPAMHost), the addresses a handle holds and who holds an address
+ * (GetAssignmentAttributes).  A freed ordinal goes to the back of its
+ * block's unallocated queue (model_block_release); a block left empty and
+ * affine to nobody is deleted in the same txn, an affine one stays until
+ * its host's affinity is released; a handle counting nothing is deleted,
+ * also in that txn.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,6 +306,41 @@ out:
 }
 
 static int
+ipam_ip_owner1(struct ipam *ip, const struct addr *want, struct ipam_owner *out,
+    char *err, size_t errlen)
+{
+	const struct model_ipam_attr *attr;
+	struct ipam_blk blk;
+	struct prefix cidr;
+	struct addr a = *want;
+	size_t i;
+	int rc;
+
+	a.scope_id = 0;
+	if (a.family != AF_INET && a.family != AF_INET6) {
+		ipam_fail(ip, IPAM_E_INVALID, err, errlen, "not an IP address");
+		return -1;
+	}
+	if ((rc = ipam_find_block(ip, &a, &cidr, err, errlen)) != 0)
+		return rc;
+	memset(&blk, 0, sizeof(blk));
+	if (ipam_read(ip, &cidr, NULL, &blk, NULL, NULL, err, errlen) == -1)
+		return -1;
+	attr = blk.mod != 0
+	    ? model_block_attr(&blk.b, model_block_ordinal(&blk.b, &a))
+	    : NULL;
+	if (attr != NULL) {
+		if (attr->handle_id != NULL)
+			out->handle = xstrdup(attr->handle_id);
+		for (i = 0; attr->has_secondary && i < attr->secondary.n; i++)
+			model_labels_set(&out->attrs, attr->secondary.v[i].key,
+			    attr->secondary.v[i].value);
+	}
+	ipam_blk_clean(&blk);
+	return attr != NULL ? 0 : 1;
+}
+
+static int
 ipam_remove_host1(struct ipam *ip, const char *host, char *err, size_t errlen)
 {
 	static const int families[] = {AF_INET, AF_INET6};
@@ -347,6 +383,38 @@ ipam_handle_get(struct ipam *ip, const char *handle, struct addr **out,
 {
 	ip->errkind = IPAM_E_NONE;
 	return ipam_done(ip, ipam_handle_get1(ip, handle, out, n, err, errlen));
+}
+
+int
+ipam_ip_owner(struct ipam *ip, const struct addr *a, struct ipam_owner *out,
+    char *err, size_t errlen)
+{
+	ip->errkind = IPAM_E_NONE;
+	memset(out, 0, sizeof(*out));
+	return ipam_done(ip, ipam_ip_owner1(ip, a, out, err, errlen));
+}
+
+void
+ipam_owner_clean(struct ipam_owner *o)
+{
+	free(o->handle);
+	model_labels_clean(&o->attrs);
+	memset(o, 0, sizeof(*o));
+}
+
+bool
+ipam_owner_tunnel(const struct ipam_owner *o, const char *node,
+    const char *handle, const char *type)
+{
+	const char *on = model_labels_get(&o->attrs, "node");
+	const char *ot = model_labels_get(&o->attrs, "type");
+
+	if (o->handle == NULL && o->attrs.n == 0)
+		return true;
+	if (o->handle != NULL && strcmp(o->handle, handle) == 0)
+		return true;
+	return on != NULL && ot != NULL && strcmp(on, node) == 0 &&
+	    strcmp(ot, type) == 0;
 }
 
 int

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -308,42 +307,6 @@ migrate_compare(struct migrate_plan *p, struct etcd *e,
 	return 0;
 }
 
-/* a random (version 4) UUID, as the Kubernetes API machinery makes them */
-static char *
-uuid_new(void)
-{
-	uint8_t u[16];
-	size_t off = 0;
-	ssize_t n;
-	char *s;
-
-	while (off < sizeof(u)) {
-		if ((n = getrandom(u + off, sizeof(u) - off, 0)) == -1)
-			fatal("getrandom");
-		off += n;
-	}
-	u[6] = (u[6] & 0x0f) | 0x40;
-	u[8] = (u[8] & 0x3f) | 0x80;
-	xasprintf(&s,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x",
-	    u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
-	    u[11], u[12], u[13], u[14], u[15]);
-	return s;
-}
-
-static char *
-now_rfc3339(void)
-{
-	char buf[32];
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return xstrdup(buf);
-}
-
 /* a metadata member of the stored value, or NULL */
 static char *
 current_meta(const struct migrate_item *it, const char *name)
@@ -383,10 +346,10 @@ stored_value(const struct migrate_item *it)
 	free(r.meta.uid);
 	free(r.meta.creation_timestamp);
 	if ((r.meta.uid = current_meta(it, "uid")) == NULL)
-		r.meta.uid = uuid_new();
+		r.meta.uid = model_uid_new();
 	if ((r.meta.creation_timestamp =
 	            current_meta(it, "creationTimestamp")) == NULL)
-		r.meta.creation_timestamp = now_rfc3339();
+		r.meta.creation_timestamp = model_timestamp_now();
 	j = resource_encode(&r, MODEL_NO_RV);
 	if ((s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
 		fatalx("%s: json_dumps", __func__);

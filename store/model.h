@@ -248,6 +248,9 @@ int model_prefix_parse(const char *, struct prefix *);
 /* model_names.c: names Calico derives (v1 -> v3 migration, defaults) */
 /* names.CIDRToName: "198.18.0.0/16" -> "198-18-0-0-16" */
 int model_name_from_cidr(const struct prefix *, char *, size_t);
+/* what Calico's client stamps on create: metadata.uid, creationTimestamp */
+char *model_uid_new(void);
+char *model_timestamp_now(void);
 /* a global peer's: "192-0-2-1"; IPv6 in eight full groups */
 int model_name_from_ip(const struct addr *, char *, size_t);
 /* a v1 hostname as a v3 node name ("Node_1.Example" -> "node-1.example") */

@@ -3,14 +3,22 @@
  * resources from v1 data (migration) or from addresses: libcalico-go's
  * names.CIDRToName for pools ("198.18.0.0/16" -> "198-18-0-0-16"), the
  * v1->v3 converters' convertIpToName for peers and their normalizeName for
- * node names.  Each returns -1 if the name does not fit.
+ * node names.  Each returns -1 if the name does not fit.  Also what
+ * Calico's client stamps on a resource it creates (uid, timestamp).
  */
+#include <sys/random.h>
+
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "lib/log.h"
+#include "lib/xmalloc.h"
 #include "store/model.h"
 
 int
@@ -115,4 +123,44 @@ model_name_normalize(const char *in, char *buf, size_t len)
 	while (off > 0 && (buf[off - 1] == '-' || buf[off - 1] == '.'))
 		buf[--off] = '\0';
 	return off > 0 ? 0 : -1;
+}
+
+/* a random (version 4) UUID, as the Kubernetes API machinery makes them */
+char *
+model_uid_new(void)
+{
+	uint8_t u[16];
+	size_t off = 0;
+	ssize_t n;
+	char *s;
+
+	while (off < sizeof(u)) {
+		if ((n = getrandom(u + off, sizeof(u) - off, 0)) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("getrandom");
+		}
+		off += n;
+	}
+	u[6] = (u[6] & 0x0f) | 0x40;
+	u[8] = (u[8] & 0x3f) | 0x80;
+	xasprintf(&s,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x",
+	    u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
+	    u[11], u[12], u[13], u[14], u[15]);
+	return s;
+}
+
+/* now, RFC 3339 in UTC, as Go's metav1.Time marshals */
+char *
+model_timestamp_now(void)
+{
+	char buf[32];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
 }

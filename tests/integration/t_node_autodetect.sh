@@ -5,11 +5,13 @@
 # 192.0.2.1) and "n1", the node, whose interfaces in index order are eth0
 # (the LAN, 192.0.2.10/24), ens5 (198.51.100.5/24, 2001:db8:5::5/64), ens6
 # (203.0.113.6/24, 2001:db8:6::6/64), docker0 (172.17.0.1/16) and veth1
-# (10.1.1.1/24), each veth's peer beside it without an address.  Checked:
+# (10.1.1.1/24), each veth's peer beside it without an address, and lo
+# holding 192.0.2.10/32 and 198.51.100.5/32 as well.  Checked:
 # first-found (reverse index order, Calico's skip list), interface=,
 # skip-interface=, can-reach= (an address on the LAN, one on a connected
-# subnet, IPv6), cidr= (without the skip list), IPv6 autodetection, an
-# explicit bare address taking its interface's length, an explicit length
+# subnet, IPv6; eth0's /24 rather than lo's /32), cidr= (without the skip
+# list), IPv6 autodetection, an explicit bare address taking its
+# interface's length (ens5's /24, not lo's /32), an explicit length
 # kept; failures: nothing matches (one clear line, nothing written), an
 # unreachable can-reach, and a failed autodetection keeping the address a
 # Node already has, as Calico does.  ~6 s.
@@ -59,6 +61,10 @@ iface ens5 198.51.100.5/24 2001:db8:5::5/64
 iface ens6 203.0.113.6/24 2001:db8:6::6/64
 iface docker0 172.17.0.1/16
 iface veth1 10.1.1.1/24
+# the same addresses as /32s on lo (index 1): can-reach and a bare IP take
+# the later interface's length, as Calico walks the list backwards
+ip -n "$(ns n1)" addr add 192.0.2.10/32 dev lo || fail "lo"
+ip -n "$(ns n1)" addr add 198.51.100.5/32 dev lo || fail "lo"
 log "n1: $(ip -n "$(ns n1)" -o link show | awk '{printf "%s%s ", $1, $2}')"
 
 ip netns exec "$(ns db)" etcd --name db --data-dir "$PM_TMP/etcd-db" \

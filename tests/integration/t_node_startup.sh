@@ -8,21 +8,30 @@
 # /32, MTU 1440, up, the address recorded on the Node and held by handle
 # ipip-tunnel-addr-<node> with Calico's attributes; a second run writing
 # nothing (etcd's revision unchanged); another node's address refused, and
-# allowed with DISABLE_NODE_IP_CHECK=true; a Node with an unparsable address
-# does not stop registration; default pools from CALICO_IPV4POOL_* (IPIP
-# spelled always, Always, cross-subnet; NAT, block size); NO_DEFAULT_POOLS
-# (and the tunnel address given back); invalid modes and variables refused
+# allowed with DISABLE_NODE_IP_CHECK=true, checked on every start (an
+# unchanged address now another node's; IPv6 too); a Node with an
+# unparsable address refused by name, one that does not decode compared as
+# stored; a bare ipv4Address not rewritten; default pools from
+# CALICO_IPV4POOL_* (IPIP spelled always, Always, cross-subnet; NAT, block
+# size; Never takes every IPv4 address off tunl0); NO_DEFAULT_POOLS (and
+# the tunnel address given back); invalid modes and variables refused
 # with one clear line before anything is written; VXLAN: vxlan.calico with
 # VNI 4096, port 4789, local address, nolearning, MTU underlay - 50, its /32,
-# its MAC on the Node, then taken away again for IPIP; the node name from
-# NODENAME_FILE (written, then read back) and HOSTNAME (lower-cased); etcd
-# down at start (retries with backoff, a clear log, success once etcd is
-# up; a bounded wait that gives up with a message).  ~12 s.
+# its MAC on the Node, then taken away again for IPIP; a tunnel address an
+# older calico/node assigned without a handle adopted (in an IPIP pool) or
+# released (in none), and by podmeshctl delete node; an IPPool that does
+# not decode stopping the default pool and tunnel changes; the node name
+# from NODENAME_FILE (written, then read back) and HOSTNAME (lower-cased,
+# checked only when it is the name); etcd down at start (retries with
+# backoff, a clear log, success once etcd is up; a bounded wait that gives
+# up with a message).  ~20 s.
 PM_TIMEOUT=150
 . "$(dirname "$0")/lib.sh"
 
 NODE_BIN=$PODMESH_BUILD/node/podmesh-node
+CTL=$PODMESH_BUILD/ctl/podmeshctl
 [ -x "$NODE_BIN" ] || fail "$NODE_BIN missing (cmake --build ... --target podmesh-node)"
+[ -x "$CTL" ] || fail "$CTL missing (cmake --build ... --target podmeshctl)"
 for c in etcd etcdctl jq; do
 	command -v $c >/dev/null || fail "$c not installed"
 done
@@ -70,6 +79,29 @@ etcd_up() {
 
 ectl() {
 	nsx db env ETCDCTL_API=3 etcdctl --endpoints "$URL" "$@"
+}
+
+CFG=$PM_TMP/ctl.cfg
+printf 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n  datastoreType: etcdv3\n  etcdEndpoints: %s\n' \
+    "$URL" >"$CFG"
+pmctl() {
+	nsx db "$CTL" -c "$CFG" "$@"
+}
+
+# in_use ADDR: true or false, as IPAM has it
+in_use() {
+	pmctl ipam show --ip "$1" -o json | jq -r .in_use
+}
+
+# legacy NODE ADDR: ADDR assigned to NODE as an older calico/node did it,
+# with neither handle nor attributes (its tunnel handle released first)
+legacy() {
+	pmctl ipam release --handle "ipip-tunnel-addr-$1" >/dev/null ||
+	    fail "release handle ipip-tunnel-addr-$1"
+	pmctl ipam assign --node "$1" --ip "$2" >/dev/null ||
+	    fail "assign $2 to $1 without a handle"
+	[ "$(pmctl ipam show --ip "$2" -o json | jq -r .handle)" = null ] ||
+	    fail "$2 has a handle: $(pmctl ipam show --ip "$2" -o json)"
 }
 
 # the store's revision (grows with every write transaction)
@@ -189,6 +221,18 @@ grep -q "ready (0 writes to etcd)" "$OUT" || fail "$(cat "$OUT")"
 [ "$(ipv4 n1 tunl0)" = "$TUN/32" ] || fail "tunl0 changed"
 ok "revision $R0 before and after"
 
+step "a bare ipv4Address, as Calico may store it, is not rewritten"
+J=$(ectl get "$PFX/nodes/node1" --print-value-only)
+ectl put "$PFX/nodes/node1" "$(jq -c '.spec.bgp.ipv4Address = "192.0.2.10"' <<<"$J")" >/dev/null
+R0=$(revision)
+run_ok n1 node1 "${POOL4[@]}" CALICO_IPV4POOL_IPIP=Always
+[ "$(revision)" = "$R0" ] ||
+    fail "the bare address was rewritten as $(jsonval "$PFX/nodes/node1" .spec.bgp.ipv4Address): $(cat "$OUT")"
+[ "$(jsonval "$PFX/nodes/node1" .spec.bgp.ipv4Address)" = 192.0.2.10 ] ||
+    fail "ipv4Address changed"
+ectl put "$PFX/nodes/node1" "$J" >/dev/null
+ok "ipv4Address 192.0.2.10 (no length) kept; nothing written"
+
 # ---- addresses of other nodes ----
 step "another node's address"
 # n2's nodes take part in the IPIP pool too
@@ -201,26 +245,56 @@ run_fail "duplicate IPv4 address" \
 [ -z "$(ectl get "$PFX/nodes/node2" --print-value-only)" ] ||
     fail "node2 was written"
 [ "$(revision)" = "$R0" ] || fail "the refusal wrote to etcd"
-# a node whose address does not parse is left out of the check
+# a Node whose address does not parse cannot hold ours: skipped with a
+# warning naming it, so one broken Node does not stop every node's start
 ectl put "$PFX/nodes/broken" '{"kind":"Node","apiVersion":"projectcalico.org/v3","metadata":{"name":"broken"},"spec":{"bgp":{"ipv4Address":"not-an-address"}}}' >/dev/null
 run_ok n2 node2 NO_DEFAULT_POOLS=true
+grep -q "nodes/broken: spec.bgp.ipv4Address is not an address; not checked" "$OUT" ||
+    fail "no warning about the broken Node: $(cat "$OUT")"
 [ "$(jsonval "$PFX/nodes/node2" .spec.bgp.ipv4Address)" = 192.0.2.20/24 ] ||
     fail "node2 not registered"
-grep -q "nodes/broken" "$OUT" || fail "no warning about the broken Node"
-ok "a Node with an unparsable address is skipped with a warning"
+ok "a Node whose address does not parse is skipped, with a warning"
+ectl del "$PFX/nodes/broken" >/dev/null
+# a Node that does not decode for another reason still has its address
+# compared, as stored
+ectl put "$PFX/nodes/odd" '{"kind":"Node","apiVersion":"projectcalico.org/v3","metadata":{"name":"odd"},"spec":{"bgp":{"ipv4Address":"192.0.2.20/24","asNumber":"not-a-number"}}}' >/dev/null
+run_fail "an undecodable Node with our address" \
+    "IPv4 address 192.0.2.20 is already the Node at $PFX/nodes/odd's" \
+    n2 node2 NO_DEFAULT_POOLS=true
+grep -q "nodes/odd: .*(its addresses are compared as stored)" "$OUT" ||
+    fail "no warning about the undecodable Node: $(cat "$OUT")"
+ectl del "$PFX/nodes/odd" >/dev/null
 run_ok n2 node3 IP=192.0.2.10/24 DISABLE_NODE_IP_CHECK=true \
     NO_DEFAULT_POOLS=true
 [ "$(jsonval "$PFX/nodes/node3" .spec.bgp.ipv4Address)" = 192.0.2.10/24 ] ||
     fail "DISABLE_NODE_IP_CHECK=true did not allow it"
 ok "DISABLE_NODE_IP_CHECK=true allows it"
+# checked on every start, not only when the address changes: node1 is
+# refused now that node3 holds its address
+R0=$(revision)
+run_fail "unchanged address, now another node's" \
+    "IPv4 address 192.0.2.10 is already node node3's" \
+    n1 node1 "${POOL4[@]}" CALICO_IPV4POOL_IPIP=Always
+[ "$(revision)" = "$R0" ] || fail "the refusal wrote to etcd"
 ectl del "$PFX/nodes/node3" >/dev/null
-ectl del "$PFX/nodes/broken" >/dev/null
+run_ok n1 node1 "${POOL4[@]}" CALICO_IPV4POOL_IPIP=Always
+# and IPv6, the address the Node keeps (IP6 unset) included
+run_ok n2 node2 NO_DEFAULT_POOLS=true IP6=2001:db8:20::20/64
+ectl put "$PFX/nodes/node4" '{"kind":"Node","apiVersion":"projectcalico.org/v3","metadata":{"name":"node4"},"spec":{"bgp":{"ipv6Address":"2001:db8:20::20/64"}}}' >/dev/null
+run_fail "IPv6 address kept, now another node's" \
+    "IPv6 address 2001:db8:20::20 is already node node4's" \
+    n2 node2 NO_DEFAULT_POOLS=true
+ectl del "$PFX/nodes/node4" >/dev/null
+run_ok n2 node2 NO_DEFAULT_POOLS=true
 
 # ---- default pools from the environment ----
 step "default pools from CALICO_IPV4POOL_*"
 for spelling in always:Always Always:Always cross-subnet:CrossSubnet \
     CrossSubnet:CrossSubnet off:Never; do
 	del_pools
+	# Never: every IPv4 address goes off tunl0, not only the tunnel's
+	[ "${spelling%%:*}" = off ] &&
+	    ip -n "$(ns n1)" addr add 203.0.113.51/24 dev tunl0
 	run_ok n1 node1 "${POOL4[@]}" CALICO_IPV4POOL_IPIP="${spelling%%:*}" \
 	    CALICO_IPV4POOL_NAT_OUTGOING=false CALICO_IPV4POOL_BLOCK_SIZE=28
 	P=$(ectl get "$PFX/ippools/default-ipv4-ippool" --print-value-only)
@@ -237,7 +311,7 @@ done
 [ -z "$(ectl get /calico/ipam/v2/handle/ipip-tunnel-addr-node1)" ] ||
     fail "tunnel handle kept without an IPIP pool"
 [ -z "$(ipv4 n1 tunl0)" ] || fail "tunl0 kept $(ipv4 n1 tunl0)"
-ok "without an IPIP pool the tunnel address is released and taken off tunl0"
+ok "without an IPIP pool the tunnel address is released and every IPv4 address taken off tunl0"
 
 step "NO_DEFAULT_POOLS"
 del_pools
@@ -299,6 +373,80 @@ ip -n "$(ns n1)" link show vxlan.calico >/dev/null 2>&1 &&
 [[ $(ipv4 n1 tunl0) == 198.18.*/32 ]] || fail "tunl0 has no tunnel address"
 ok "vxlan.calico gone, its fields cleared, tunl0 addressed"
 
+# ---- a tunnel address from an older calico/node, without a handle ----
+step "a tunnel address assigned without a handle is adopted"
+TUN=$(jsonval "$PFX/nodes/node1" .spec.bgp.ipv4IPIPTunnelAddr)
+legacy node1 "$TUN"
+run_ok n1 node1 "${POOL4[@]}" CALICO_IPV4POOL_IPIP=Always
+[ "$(jsonval "$PFX/nodes/node1" .spec.bgp.ipv4IPIPTunnelAddr)" = "$TUN" ] ||
+    fail "a second address was assigned: $(jsonval "$PFX/nodes/node1" .spec.bgp.ipv4IPIPTunnelAddr) beside $TUN"
+S=$(pmctl ipam show --ip "$TUN" -o json)
+jq -e '.in_use and .handle == "ipip-tunnel-addr-node1" and
+    .attributes.node == "node1" and .attributes.type == "ipipTunnelAddress"' \
+    <<<"$S" >/dev/null || fail "$TUN not adopted: $S"
+H=$(ectl get /calico/ipam/v2/handle/ipip-tunnel-addr-node1 --print-value-only)
+[ "$(jq -r '.block | add' <<<"$H")" = 1 ] || fail "handle: $H"
+[ "$(ipv4 n1 tunl0)" = "$TUN/32" ] || fail "tunl0: $(ipv4 n1 tunl0)"
+R0=$(revision)
+run_ok n1 node1 "${POOL4[@]}" CALICO_IPV4POOL_IPIP=Always
+[ "$(revision)" = "$R0" ] || fail "the run after adopting wrote"
+ok "$TUN kept, now under ipip-tunnel-addr-node1 with Calico's attributes"
+
+step "... and released when no IPIP pool wants it"
+legacy node1 "$TUN"
+del_pools
+run_ok n1 node1 "${POOL4[@]}" CALICO_IPV4POOL_IPIP=Never
+[ "$(in_use "$TUN")" = false ] || fail "$TUN still assigned: $(cat "$OUT")"
+[ "$(jsonval "$PFX/nodes/node1" '.spec.bgp.ipv4IPIPTunnelAddr // "none"')" = none ] ||
+    fail "ipv4IPIPTunnelAddr kept"
+ok "no IPIP pool: $TUN released"
+# one outside every IPIP pool: released, and a new one assigned
+pmctl ipam assign --node node1 --ip 198.18.3.3 >/dev/null || fail "assign"
+J=$(ectl get "$PFX/nodes/node1" --print-value-only)
+ectl put "$PFX/nodes/node1" "$(jq -c '.spec.bgp.ipv4IPIPTunnelAddr = "198.18.3.3"' <<<"$J")" >/dev/null
+ectl put "$PFX/ippools/pool-b" '{"kind":"IPPool","apiVersion":"projectcalico.org/v3","metadata":{"name":"pool-b"},"spec":{"cidr":"198.19.0.0/16","ipipMode":"Always","vxlanMode":"Never","blockSize":26,"nodeSelector":"all()"}}' >/dev/null
+run_ok n1 node1 "${POOL4[@]}" CALICO_IPV4POOL_IPIP=Never
+[ "$(in_use 198.18.3.3)" = false ] || fail "198.18.3.3 still assigned"
+T2=$(jsonval "$PFX/nodes/node1" .spec.bgp.ipv4IPIPTunnelAddr)
+[[ $T2 == 198.19.* ]] || fail "no address from pool-b: \"$T2\""
+ok "198.18.3.3, in no IPIP pool, released; $T2 assigned from pool-b"
+
+step "podmeshctl delete node releases a tunnel address without a handle"
+run_ok n2 nodeold NO_DEFAULT_POOLS=true IP=192.0.2.22/24
+T3=$(jsonval "$PFX/nodes/nodeold" .spec.bgp.ipv4IPIPTunnelAddr)
+[[ $T3 == 198.19.* ]] || fail "nodeold has no tunnel address: \"$T3\""
+legacy nodeold "$T3"
+out=$(pmctl delete node nodeold 2>&1) || fail "delete node nodeold: $out"
+[ "$(in_use "$T3")" = false ] || fail "$T3 still assigned: $out"
+grep -q "its tunnel address $T3, assigned without handle" <<<"$out" ||
+    fail "$out"
+ok "$T3 released with the Node"
+
+# ---- an IPPool that does not decode ----
+step "an IPPool that does not decode is not taken for absent"
+del_pools
+run_ok n1 node1 "${POOL4[@]}" CALICO_IPV4POOL_IPIP=Always
+TUN=$(jsonval "$PFX/nodes/node1" .spec.bgp.ipv4IPIPTunnelAddr)
+P=$(ectl get "$PFX/ippools/default-ipv4-ippool" --print-value-only)
+ectl del "$PFX/ippools/default-ipv4-ippool" >/dev/null
+ectl put "$PFX/ippools/legacy" "$(jq -c '.metadata.name = "legacy" |
+    .spec.ipipMode = "Sometimes"' <<<"$P")" >/dev/null
+R0=$(revision)
+# the default would be 192.168.0.0/16, beside legacy's 198.18.0.0/16
+run_ok n1 node1 CALICO_IPV4POOL_IPIP=Always
+[ -z "$(ectl get "$PFX/ippools/default-ipv4-ippool")" ] ||
+    fail "a default pool was made beside legacy"
+[ "$(jsonval "$PFX/nodes/node1" .spec.bgp.ipv4IPIPTunnelAddr)" = "$TUN" ] ||
+    fail "the tunnel address changed: $(cat "$OUT")"
+[ "$(ipv4 n1 tunl0)" = "$TUN/32" ] || fail "tunl0: $(ipv4 n1 tunl0)"
+[ "$(in_use "$TUN")" = true ] || fail "$TUN released"
+[ "$(revision)" = "$R0" ] || fail "wrote to etcd: $(cat "$OUT")"
+grep -q "ippools/legacy: .*not taken for absent" "$OUT" ||
+    fail "no warning naming the pool: $(cat "$OUT")"
+ok "no default pool, $TUN kept on tunl0, nothing written"
+del_pools
+run_ok n1 node1 "${POOL4[@]}" CALICO_IPV4POOL_IPIP=Always
+
 # ---- the node's name ----
 step "node name: NODENAME_FILE, HOSTNAME"
 NF=$PM_TMP/nodename
@@ -318,6 +466,17 @@ nsx n2 env -i PATH="$PATH" ETCD_ENDPOINTS="$URL" HOSTNAME=Node-H \
 [ "$(jsonval "$PFX/nodes/node-h" .spec.bgp.ipv4Address)" = 192.0.2.21/24 ] ||
     fail "HOSTNAME=Node-H did not register node-h: $(cat "$OUT")"
 ok "NODENAME_FILE written and read back; HOSTNAME lower-cased"
+# HOSTNAME is checked only when it is the name used
+run_ok n1 node1 "${POOL4[@]}" CALICO_IPV4POOL_IPIP=Always HOSTNAME=Bad_Host
+nsx n1 env -i PATH="$PATH" ETCD_ENDPOINTS="$URL" NODENAME_FILE="$NF" \
+    HOSTNAME=Bad_Host "${POOL4[@]}" CALICO_IPV4POOL_IPIP=Always "$NODE_BIN" \
+    >"$OUT" 2>&1 || fail "NODENAME_FILE beside a bad HOSTNAME: $(cat "$OUT")"
+nsx n1 env -i PATH="$PATH" ETCD_ENDPOINTS="$URL" \
+    NODENAME_FILE="$PM_TMP/no-such-file" HOSTNAME=Bad_Host "$NODE_BIN" \
+    >"$OUT" 2>&1 && fail "a bad HOSTNAME used as the name: $(cat "$OUT")"
+grep ' error: ' "$OUT" | grep -qF 'HOSTNAME: "bad_host" is not a valid node name' ||
+    fail "$(cat "$OUT")"
+ok "HOSTNAME=Bad_Host ignored beside NODENAME and NODENAME_FILE, refused as the name"
 
 # ---- etcd down at start ----
 step "etcd down at start: retries, then success"

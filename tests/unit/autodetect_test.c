@@ -1,7 +1,8 @@
 /*
- * node/autodetect.c and the environment half of node/startup.c: Calico's
- * IP autodetection methods run over made-up interface lists (every method,
- * the reverse index order, the default skip list and its anchoring, IPv4
+ * node/autodetect.c and node/startup_env.c: Calico's IP autodetection
+ * methods run over made-up interface lists (every method, the backwards
+ * walk over the kernel's link order, an address on two links, the list
+ * built in dump order, the default skip list and its anchoring, IPv4
  * and IPv6, what counts as global unicast, Go regular expressions as POSIX
  * ones), bad methods with their messages, and startup_config_parse() over
  * made-up environments (defaults, Calico's spellings, every refusal).
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 
 #include "lib/log.h"
+#include "lib/nl_link.h"
 #include "node/node.h"
 #include "store/model.h"
 #include "store/store.h"
@@ -464,6 +466,102 @@ test_find(void **state)
 	autodetect_iflist_clean(&l);
 }
 
+/*
+ * One address on two links, a /32 on lo and a /24 on eth0: Calico's
+ * ReachDestination (can-reach) and GetLocalCIDR (a bare IP) walk
+ * GetInterfaces' list, net.Interfaces backwards, so eth0's /24 wins.
+ */
+static void
+test_find_order(void **state)
+{
+	static const char *const lo[] = {"127.0.0.1/8", "10.0.0.5/32"};
+	static const char *const eth0[] = {"10.0.0.5/24"};
+	struct autodetect_iflist l;
+	struct autodetect_result res;
+	struct autodetect *ad;
+	struct addr a;
+	char err[NODE_ERRLEN], p[PREFIX_STRLEN];
+
+	memset(&l, 0, sizeof(l));
+	autodetect_iflist_add(&l, 1, "lo", lo, NITEMS(lo));
+	autodetect_iflist_add(&l, 2, "eth0", eth0, NITEMS(eth0));
+	assert_int_equal(model_addr_parse("10.0.0.5", &a), 0);
+	assert_int_equal(autodetect_find(&l, &a, &res), 0);
+	assert_string_equal(
+	    prefix_ntop(&res.prefix, p, sizeof(p)), "10.0.0.5/24");
+	assert_string_equal(res.ifname, "eth0");
+	ad = autodetect_parse(
+	    "IP_AUTODETECTION_METHOD", "can-reach=10.0.0.1", err, sizeof(err));
+	assert_non_null(ad);
+	assert_int_equal(
+	    autodetect_select(ad, AF_INET, &l, &a, &res, err, sizeof(err)), 0);
+	assert_string_equal(
+	    prefix_ntop(&res.prefix, p, sizeof(p)), "10.0.0.5/24");
+	assert_int_equal(res.ifindex, 2);
+	autodetect_free(ad);
+	autodetect_iflist_clean(&l);
+}
+
+/*
+ * The list keeps the links in the order given (the kernel's dump, Go's
+ * net.Interfaces order), not ifindex order.  Before 6.6 the dump went by
+ * hash bucket (ifindex & 255, newest first in a bucket): 256, then 257
+ * and 1, then 2.  Walked backwards, eth0 (2) is first, where ifindex
+ * order would have made ens257 first.
+ */
+static void
+test_iflist_build(void **state)
+{
+	static const char *const names[] = {"ens256", "ens257", "lo", "eth0"};
+	static const int index[] = {256, 257, 1, 2};
+	static const struct {
+		int ifindex;
+		const char *p;
+	} addrs[] = {
+	    {1, "127.0.0.1/8"}, {2, "192.0.2.1/24"}, {256, "198.51.100.1/24"},
+	    {257, "203.0.113.1/24"}, {2, "192.0.2.2/24"},
+	    {999, "198.18.0.1/32"}, /* a link gone meanwhile: dropped */
+	};
+	struct nl_link_info links[4];
+	struct nl_addr na[6];
+	struct autodetect_iflist l;
+	struct autodetect_result res;
+	struct autodetect *ad;
+	char err[NODE_ERRLEN], p[PREFIX_STRLEN];
+	size_t i;
+
+	memset(links, 0, sizeof(links));
+	memset(na, 0, sizeof(na));
+	for (i = 0; i < NITEMS(links); i++) {
+		links[i].ifindex = index[i];
+		snprintf(links[i].name, sizeof(links[i].name), "%s", names[i]);
+	}
+	for (i = 0; i < NITEMS(na); i++) {
+		na[i].ifindex = addrs[i].ifindex;
+		assert_int_equal(
+		    model_prefix_parse(addrs[i].p, &na[i].prefix), 0);
+	}
+	autodetect_iflist_build(&l, links, NITEMS(links), na, NITEMS(na));
+	assert_int_equal(l.n, 4);
+	for (i = 0; i < l.n; i++) {
+		assert_string_equal(l.v[i].name, names[i]);
+		assert_int_equal(l.v[i].ifindex, index[i]);
+	}
+	assert_int_equal(l.v[3].naddrs, 2);
+	assert_string_equal(
+	    prefix_ntop(&l.v[3].addrs[1], p, sizeof(p)), "192.0.2.2/24");
+	ad = autodetect_parse("IP_AUTODETECTION_METHOD", "", err, sizeof(err));
+	assert_non_null(ad);
+	assert_int_equal(
+	    autodetect_select(ad, AF_INET, &l, NULL, &res, err, sizeof(err)),
+	    0);
+	assert_string_equal(
+	    prefix_ntop(&res.prefix, p, sizeof(p)), "192.0.2.1/24");
+	assert_string_equal(res.ifname, "eth0");
+	autodetect_free(ad);
+	autodetect_iflist_clean(&l);
+}
+
 /* ---- the environment ---- */
 
 struct env {
@@ -611,6 +709,42 @@ test_env_values(void **state)
 	    parse(&c, err, sizeof(err), "NO_DEFAULT_POOLS=TRUE", NULL), 0);
 	assert_true(c.no_default_pools);
 	startup_config_clean(&c);
+}
+
+/*
+ * HOSTNAME is checked only where it may be the node's name: never beside
+ * NODENAME, at the run beside NODENAME_FILE (whose content comes first).
+ */
+static void
+test_env_hostname(void **state)
+{
+	struct startup_config c;
+	char err[NODE_ERRLEN];
+
+	assert_int_equal(parse(&c, err, sizeof(err), "NODENAME=node-1",
+	                     "HOSTNAME=Bad_Host", NULL),
+	    0);
+	assert_string_equal(c.nodename, "node-1");
+	assert_null(c.hostname);
+	assert_null(c.hostname_bad);
+	startup_config_clean(&c);
+
+	assert_int_equal(parse(&c, err, sizeof(err), "NODENAME_FILE=/tmp/nf",
+	                     "HOSTNAME=Bad_Host", NULL),
+	    0);
+	assert_null(c.hostname);
+	assert_string_equal(c.hostname_bad, "bad_host");
+	startup_config_clean(&c);
+
+	assert_int_equal(
+	    parse(&c, err, sizeof(err), "HOSTNAME=Bad_Host", NULL), -1);
+	assert_string_equal(err,
+	    "HOSTNAME: \"bad_host\" is not a valid node name (lower-case "
+	    "letters, digits, '-' and '.', at most 253)");
+	assert_int_equal(parse(&c, err, sizeof(err), "NODENAME=Bad_Host",
+	                     "HOSTNAME=good", NULL),
+	    -1);
+	assert_int_equal(strncmp(err, "NODENAME: ", 10), 0);
 }
 
 /* Calico's spellings of the encapsulation modes */
@@ -769,8 +903,11 @@ main(void)
 	    cmocka_unit_test(test_bad_methods),
 	    cmocka_unit_test(test_global_unicast),
 	    cmocka_unit_test(test_find),
+	    cmocka_unit_test(test_find_order),
+	    cmocka_unit_test(test_iflist_build),
 	    cmocka_unit_test(test_env_defaults),
 	    cmocka_unit_test(test_env_values),
+	    cmocka_unit_test(test_env_hostname),
 	    cmocka_unit_test(test_env_encap),
 	    cmocka_unit_test(test_env_bad),
 	};

@@ -143,9 +143,9 @@ static void
 test_veth(void **state)
 {
 	struct nl *nl = nl_of(state);
-	struct nl_link_info li, li2, *all;
+	struct nl_link_info li, li2, *all, *raw;
 	char err[256];
-	size_t n, i;
+	size_t n, nraw, i, j;
 	int a, b, seen = 0;
 
 	assert_int_equal(
@@ -181,6 +181,19 @@ test_veth(void **state)
 			seen++;
 	}
 	assert_int_equal(seen, 2);
+	/* the dump's order: the same links (on kernels from 6.6 in the same
+	 * order too: they dump from the ifindex xarray) */
+	assert_int_equal(
+	    nl_link_list_unsorted(nl, &raw, &nraw, err, sizeof(err)), 0);
+	assert_int_equal(nraw, n);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nraw; j++)
+			if (raw[j].ifindex == all[i].ifindex)
+				break;
+		assert_true(j < nraw);
+		assert_string_equal(raw[j].name, all[i].name);
+	}
+	free(raw);
 	free(all);
 
 	/* refusals name the link */
@@ -683,13 +696,26 @@ test_tunnel_ipip(void **state)
 	assert_int_equal(count_addrs(nl, AF_INET, ifx, "198.18.0.64/32"), 1);
 	assert_int_equal(nl_link_get(nl, "tunl0", &li, err, sizeof(err)), 0);
 	assert_int_equal(li.mtu, 1400);
-	/* down: the old address only */
-	assert_int_equal(tunnel_ipip_down(nl, &a, err, sizeof(err)), 0);
-	assert_int_equal(count_addrs(nl, AF_INET, ifx, NULL), 1);
-	assert_int_equal(tunnel_ipip_down(nl, &b, err, sizeof(err)), 0);
+	/* down: every IPv4 address goes, whoever put it there; IPv6 and
+	 * other links are left alone */
+	prefix_of("203.0.113.8/24", &p);
+	assert_int_equal(nl_addr_replace(nl, ifx, &p, err, sizeof(err)), 0);
+	prefix_of("2001:db8::8/64", &p);
+	assert_int_equal(nl_addr_replace(nl, ifx, &p, err, sizeof(err)), 0);
+	prefix_of("203.0.113.9/24", &p);
+	assert_int_equal(nl_addr_replace(nl, link_index(nl, "tunl0-peer"), &p,
+	                     err, sizeof(err)),
+	    0);
+	assert_int_equal(count_addrs(nl, AF_INET, ifx, NULL), 2);
+	assert_int_equal(tunnel_ipip_down(nl, err, sizeof(err)), 0);
 	assert_int_equal(count_addrs(nl, AF_INET, ifx, NULL), 0);
+	assert_int_equal(count_addrs(nl, AF_INET6, ifx, "2001:db8::8/64"), 1);
+	assert_int_equal(count_addrs(nl, AF_INET, link_index(nl, "tunl0-peer"),
+	                     "203.0.113.9/24"),
+	    1);
+	assert_int_equal(tunnel_ipip_down(nl, err, sizeof(err)), 0);
 	link_gone(nl, "tunl0");
-	assert_int_equal(tunnel_ipip_down(nl, &b, err, sizeof(err)), 0);
+	assert_int_equal(tunnel_ipip_down(nl, err, sizeof(err)), 0);
 }
 
 static void
