@@ -119,7 +119,8 @@ rde_update(struct peer *p, struct ibuf *body)
 		}
 		if (config_import_refused(b->conf, &n->p)) {
 			/* and forget an earlier announcement of it */
-			peer_log(p, LOG_LVL_DEBUG,
+			/* another node claiming our addresses: say so */
+			peer_log(p, LOG_LVL_INFO,
 			    "refusing %s: one of our blocks or inside one",
 			    prefix_ntop(&n->p, buf, sizeof(buf)));
 			rib_withdraw(b->rib, &p->src, &n->p, n->path_id);
