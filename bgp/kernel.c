@@ -12,15 +12,29 @@
  * of our protocol and table made by anyone else (a BPF filter drops our own
  * echoes and other protocols' routes in the kernel), and link/address
  * removals, after which IPv4 flushes routes without telling; those, and a
- * monitor overrun, lead to one dump of our routes.  A refused request is
- * logged and retried with exponential backoff, and at once when a link
- * comes up.
+ * monitor overrun, lead to one dump of our routes.  Only links our routes
+ * may use count: those named by a next hop, and for a next hop without a
+ * device (the kernel resolves the gateway) those with a global address, so
+ * pod veths coming and going cost nothing.  A refused request is logged and
+ * retried with exponential backoff, and at once when a link comes up or the
+ * wanted form changes.
+ *
+ * When the kernel's form is unknown (a failed request, a refused exclusive
+ * add: a stale notification said ours was gone, or another protocol holds
+ * the prefix), nothing is sent for the prefix until a dump says whose route
+ * is there: replacing blindly could take another protocol's route, adding
+ * exclusively would fail for ever over our own.  A route someone else keeps
+ * removing or changing (a notification with a sender) is repaired at once,
+ * then, if it happens again within KERNEL_REPAIR_WINDOW of the last repair,
+ * after 2, 4, ... 64 s, so two programs sharing our protocol cannot fight in
+ * a tight loop.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <linux/filter.h>
@@ -31,6 +45,7 @@
 #include "lib/nl.h"
 #include "lib/xmalloc.h"
 #include "bgp/kernel.h"
+#include "bgp/kernel_links.h"
 #include "bgp/rib.h"
 #include "bgp/wire.h"
 #include "bgp/config.h"
@@ -45,8 +60,11 @@ _Static_assert(KERNEL_PROTO_DEFAULT == KERNEL_RTPROT_DEFAULT,
 #define KR_RETRY 0x02 /* on k->retry */
 #define KR_ADOPTED 0x04 /* found at start, not learned again yet */
 #define KR_SEEN 0x08 /* in the dump being read */
+#define KR_PROBE 0x10 /* whose route holds the prefix?  The next dump says */
+#define KR_HELD 0x20 /* on retry: a repair held back, see kroute_repair */
 
 #define KERNEL_RETRY_MAX 6 /* backoff 2, 4, ... 64 s */
+#define KERNEL_REPAIR_WINDOW 10 /* s: undone again this soon is a fight */
 #define KERNEL_RESYNC_DELAY_MS 100 /* coalesces bursts of link events */
 #define KERNEL_LOG_FAILURES 10 /* per flush, then a count */
 
@@ -69,7 +87,9 @@ struct kroute {
 	struct kform want;
 	struct kform inst;
 	uint8_t flags;
-	uint8_t backoff;
+	uint8_t backoff; /* refused requests in a row */
+	uint8_t rbackoff; /* repairs in a row, each soon after the last */
+	uint32_t repaired; /* kernel_now() of the last repair, 0: never */
 	struct timeval retry_at;
 };
 
@@ -89,6 +109,8 @@ struct kernel {
 	struct nl_batch *batch;
 	kernel_shape_fn *shape;
 	void *shape_arg;
+	kernel_link_fn *link_cb;
+	void *link_arg;
 
 	struct kroute **tab;
 	size_t tabsize; /* a power of two */
@@ -103,11 +125,13 @@ struct kernel {
 	size_t reqcap;
 	size_t nfailed; /* in this flush, for the log */
 	size_t nrepair; /* found missing since the last flush, for the log */
+	size_t nheld; /* repairs held back since the last flush, for the log */
 	bool synced;
+	bool stale_armed;
 	bool flush_scheduled;
+	bool relink; /* the monitor overran: read links and addresses again */
 
-	int *up; /* sorted ifindexes of links that are up */
-	size_t nup, upcap;
+	struct kernel_links links;
 
 	struct event *flush_ev;
 	struct event *mon_ev;
@@ -126,6 +150,7 @@ static void kform_set(
 static void kform_clear(struct kform *);
 static void kform_copy(struct kform *, const struct kform *);
 static bool kform_match(const struct kform *, const struct kform *);
+static bool kform_same(const struct kform *, const struct kform *);
 static void kform_from_route(struct kform *, const struct nl_route *);
 static void kroute_key(struct prefix *, const struct prefix *);
 static uint32_t kroute_hash(const struct prefix *);
@@ -136,12 +161,18 @@ static void kroute_set_inst(
     struct kernel *, struct kroute *, const struct kform *);
 static void kroute_set_adopted(struct kernel *, struct kroute *, bool);
 static void kroute_unlist(struct kernel *, struct kroute *);
-static void kroute_shape(struct kernel *, struct kroute *);
+static void kroute_retry(
+    struct kernel *, struct kroute *, unsigned int, uint8_t);
+static void kroute_shape(struct kernel *, struct kroute *, struct kform *);
+static void kroute_learn(struct kernel *, struct kroute *);
+static bool kroute_ok(const struct kroute *);
 static void kroute_check(struct kernel *, struct kroute *);
+static void kroute_repair(struct kernel *, struct kroute *, bool, bool);
 static void kroute_to_nl(
     const struct kernel *, const struct kroute *, struct nl_route *);
 static const char *kroute_ntop(
     const struct kernel *, const struct kroute *, char *, size_t);
+static uint32_t kernel_now(void);
 static void kernel_schedule(struct kernel *);
 static void kernel_flush_cb(evutil_socket_t, short, void *);
 static void kernel_batch_cb(
@@ -162,10 +193,10 @@ static void kernel_mon_route(
     struct kernel *, uint16_t, const struct nlmsghdr *);
 static void kernel_mon_link(struct kernel *, const struct nlmsghdr *);
 static void kernel_mon_addr(struct kernel *, const struct nlmsghdr *);
-static bool kernel_uses_link(struct kernel *, int);
-static bool kernel_up_find(const struct kernel *, int, size_t *);
-static void kernel_up_set(struct kernel *, int, bool);
+static void kernel_ref_add(struct kernel *, const struct kform *, int);
 static int kernel_links_cb(const struct nlmsghdr *, void *);
+static int kernel_addrs_cb(const struct nlmsghdr *, void *);
+static int kernel_load_links(struct kernel *, char *, size_t);
 
 /* ---- forms ---- */
 
@@ -261,21 +292,38 @@ kform_match(const struct kform *want, const struct kform *have)
 	return true;
 }
 
+/* the same form exactly: a device 0 is not any device here */
+static bool
+kform_same(const struct kform *a, const struct kform *b)
+{
+	unsigned int i;
+
+	if (a->type != b->type || a->nnh != b->nnh)
+		return false;
+	for (i = 0; i < a->nnh; i++)
+		if (kernel_nh_cmp(kform_nh(a, i), kform_nh(b, i)) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * Only a unicast route has next hops: IPv6 reports a blackhole through lo,
+ * which would make every IPv6 blackhole differ from the one we want.
+ */
 static void
 kform_from_route(struct kform *f, const struct nl_route *r)
 {
 	struct kernel_nh nh[NL_MAXNH];
-	unsigned int i;
+	unsigned int i, n = r->type == RTN_UNICAST ? r->nnh : 0;
 
 	memset(nh, 0, sizeof(nh));
-	for (i = 0; i < r->nnh; i++) {
+	for (i = 0; i < n; i++) {
 		nh[i].gw = r->nh[i].gw;
 		nh[i].ifindex = r->nh[i].ifindex;
 		nh[i].onlink = r->nh[i].onlink;
 	}
-	qsort(nh, r->nnh, sizeof(nh[0]), kernel_nh_cmp);
-	kform_set(
-	    f, r->type == KFORM_NONE ? KFORM_UNKNOWN : r->type, nh, r->nnh);
+	qsort(nh, n, sizeof(nh[0]), kernel_nh_cmp);
+	kform_set(f, r->type == KFORM_NONE ? KFORM_UNKNOWN : r->type, nh, n);
 }
 
 /* ---- the table of prefixes ---- */
@@ -370,7 +418,9 @@ kroute_set_inst(struct kernel *k, struct kroute *kr, const struct kform *f)
 {
 	if (kr->inst.type != KFORM_NONE)
 		k->ninst--;
+	kernel_ref_add(k, &kr->inst, -1);
 	kform_copy(&kr->inst, f);
+	kernel_ref_add(k, &kr->inst, 1);
 	if (kr->inst.type != KFORM_NONE)
 		k->ninst++;
 }
@@ -395,12 +445,28 @@ kroute_unlist(struct kernel *k, struct kroute *kr)
 		k->nqueued--;
 	} else if (kr->flags & KR_RETRY)
 		TAILQ_REMOVE(&k->retry, kr, entry);
-	kr->flags &= ~(KR_QUEUED | KR_RETRY);
+	kr->flags &= ~(KR_QUEUED | KR_RETRY | KR_HELD);
 }
 
-/* the policy's form for what the RIB said */
+/* off whatever list, onto the retry list: due in secs s */
 static void
-kroute_shape(struct kernel *k, struct kroute *kr)
+kroute_retry(
+    struct kernel *k, struct kroute *kr, unsigned int secs, uint8_t flags)
+{
+	struct timeval now, d;
+
+	kroute_unlist(k, kr);
+	evutil_gettimeofday(&now, NULL);
+	d.tv_sec = secs;
+	d.tv_usec = 0;
+	evutil_timeradd(&now, &d, &kr->retry_at);
+	TAILQ_INSERT_TAIL(&k->retry, kr, entry);
+	kr->flags |= KR_RETRY | flags;
+}
+
+/* the policy's form for what the RIB said, into f (cleared) */
+static void
+kroute_shape(struct kernel *k, struct kroute *kr, struct kform *f)
 {
 	struct kernel_nh nh[NL_MAXNH], out;
 	const struct addr *bgp;
@@ -428,7 +494,7 @@ kroute_shape(struct kernel *k, struct kroute *kr)
 			nh[n++] = out;
 	}
 	if (blackhole) {
-		kform_set(&kr->want, RTN_BLACKHOLE, NULL, 0);
+		kform_set(f, RTN_BLACKHOLE, NULL, 0);
 		return;
 	}
 	for (i = 0; i < n; i++)
@@ -437,20 +503,58 @@ kroute_shape(struct kernel *k, struct kroute *kr)
 	for (i = j = 0; i < n; i++)
 		if (j == 0 || kernel_nh_cmp(&nh[j - 1], &nh[i]) != 0)
 			nh[j++] = nh[i];
-	kform_set(&kr->want, j > 0 ? RTN_UNICAST : KFORM_NONE, nh, j);
+	kform_set(f, j > 0 ? RTN_UNICAST : KFORM_NONE, nh, j);
+}
+
+/*
+ * What the RIB said, shaped into want.  A new wanted form goes at once,
+ * whatever backoff its predecessor had earned.  An adopted route that the
+ * policy skips stays adopted in the kernel's form: a tunnel device missing
+ * for a moment must not cost a route that kernel_synced() or the stale
+ * timer would remove anyway if the policy still skips it then.
+ */
+static void
+kroute_learn(struct kernel *k, struct kroute *kr)
+{
+	struct kform f;
+
+	memset(&f, 0, sizeof(f));
+	kroute_shape(k, kr, &f);
+	if (kr->flags & KR_ADOPTED) {
+		if (f.type == KFORM_NONE && (kr->originated || kr->nbgp > 0)) {
+			kform_clear(&f);
+			kroute_check(k, kr);
+			return;
+		}
+		kroute_set_adopted(k, kr, false);
+	}
+	if (kform_same(&f, &kr->want)) {
+		kform_clear(&f);
+	} else {
+		kform_clear(&kr->want);
+		kr->want = f;
+		if (kr->flags & KR_RETRY) {
+			kroute_unlist(k, kr);
+			kr->backoff = 0;
+		}
+	}
+	kroute_check(k, kr);
+}
+
+/* does the kernel's form satisfy the wanted one? */
+static bool
+kroute_ok(const struct kroute *kr)
+{
+	if (kr->want.type == KFORM_NONE)
+		return kr->inst.type == KFORM_NONE;
+	return kform_match(&kr->want, &kr->inst);
 }
 
 /* queue kr if the kernel's form is not the wanted one */
 static void
 kroute_check(struct kernel *k, struct kroute *kr)
 {
-	bool ok;
-
-	if (kr->want.type == KFORM_NONE)
-		ok = kr->inst.type == KFORM_NONE;
-	else
-		ok = kform_match(&kr->want, &kr->inst);
-	if (ok) {
+	if (kroute_ok(kr)) {
 		kroute_unlist(k, kr);
 		kr->backoff = 0;
 		kroute_maybe_free(k, kr);
@@ -462,6 +566,57 @@ kroute_check(struct kernel *k, struct kroute *kr)
 	kr->flags |= KR_QUEUED;
 	k->nqueued++;
 	kernel_schedule(k);
+}
+
+/*
+ * A route of ours was removed or changed by someone else (sender: a process,
+ * not the kernel itself).  Put back at once the first time; undone again
+ * within KERNEL_REPAIR_WINDOW of the last repair, it is a fight (another
+ * program sharing our protocol, most likely), so the next repair waits 2,
+ * 4, ... 64 s, a notification meanwhile changing nothing.
+ */
+static void
+kroute_repair(struct kernel *k, struct kroute *kr, bool removed, bool sender)
+{
+	char buf[NL_ROUTE_STRLEN];
+	uint32_t now;
+	unsigned int secs;
+
+	if (kroute_ok(kr)) {
+		kroute_check(k, kr);
+		return;
+	}
+	if (kr->flags & KR_HELD)
+		return;
+	k->stats.repairs++;
+	now = kernel_now();
+	if (sender && kr->repaired != 0 &&
+	    (int32_t)(now - kr->repaired) < KERNEL_REPAIR_WINDOW) {
+		if (kr->rbackoff < KERNEL_RETRY_MAX)
+			kr->rbackoff++;
+	} else
+		kr->rbackoff = 0;
+	if (kr->rbackoff == 0) {
+		kr->repaired = now;
+		if (k->nrepair++ < KERNEL_LOG_FAILURES)
+			log_info("kernel: %s %s behind our back; putting it "
+			         "back",
+			    kroute_ntop(k, kr, buf, sizeof(buf)),
+			    removed ? "removed" : "changed");
+		kroute_check(k, kr);
+		return;
+	}
+	secs = 1U << kr->rbackoff;
+	kr->repaired = now + secs;
+	k->stats.repairs_held++;
+	if (k->nheld++ < KERNEL_LOG_FAILURES)
+		log_warnx(
+		    "kernel: %s keeps being %s by someone else (another "
+		    "program using protocol %u?); putting it back in %u s",
+		    kroute_ntop(k, kr, buf, sizeof(buf)),
+		    removed ? "removed" : "changed", k->conf.protocol, secs);
+	kroute_retry(k, kr, secs, KR_HELD);
+	kernel_retry_arm(k);
 }
 
 static void
@@ -501,6 +656,16 @@ kroute_ntop(
 
 /* ---- flushing ---- */
 
+/* s on a monotonic clock, never 0 */
+static uint32_t
+kernel_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)ts.tv_sec + 1;
+}
+
 static void
 kernel_schedule(struct kernel *k)
 {
@@ -531,6 +696,14 @@ kernel_batch_cb(void *arg, size_t index, const struct nlmsghdr *req, int error,
 	/* already gone is what a delete wants */
 	if (q->type == RTM_DELROUTE && error == ESRCH)
 		return;
+	if (q->type == RTM_NEWROUTE && error == EEXIST) {
+		if (k->nfailed++ < KERNEL_LOG_FAILURES)
+			log_info(
+			    "kernel: %s: a route is there already; reading "
+			    "the table to see whose",
+			    kroute_ntop(k, q->kr, buf, sizeof(buf)));
+		return;
+	}
 	if (k->nfailed++ < KERNEL_LOG_FAILURES)
 		log_warnx("kernel: %s %s: %s%s%s",
 		    q->type == RTM_DELROUTE ? "delete" : "install",
@@ -547,17 +720,13 @@ kernel_flush(struct kernel *k)
 	char err[256];
 	size_t n = 0, i;
 	uint16_t type, flags;
+	bool probe = false;
 	int rc;
 
 	if (k->nqueued > k->reqcap) {
 		k->reqcap = k->nqueued + k->nqueued / 2;
 		k->reqs = xreallocarray(k->reqs, k->reqcap, sizeof(*k->reqs));
 	}
-	if (k->nrepair > KERNEL_LOG_FAILURES)
-		log_info("kernel: %zu routes were removed behind our back; "
-		         "installing them again",
-		    k->nrepair);
-	k->nrepair = 0;
 	k->nfailed = 0;
 	while ((kr = TAILQ_FIRST(&k->queue)) != NULL) {
 		kroute_unlist(k, kr);
@@ -571,6 +740,12 @@ kernel_flush(struct kernel *k)
 		} else {
 			if (kform_match(&kr->want, &kr->inst)) {
 				kroute_maybe_free(k, kr);
+				continue;
+			}
+			/* ours or another protocol's?  The dump tells */
+			if (kr->inst.type == KFORM_UNKNOWN) {
+				kr->flags |= KR_PROBE;
+				probe = true;
 				continue;
 			}
 			type = RTM_NEWROUTE;
@@ -589,6 +764,8 @@ kernel_flush(struct kernel *k)
 		n++;
 		k->stats.requests++;
 	}
+	if (probe)
+		kernel_resync_later(k, 0);
 	if (n == 0)
 		return;
 	rc = nl_batch_flush(k->batch, err, sizeof(err));
@@ -610,7 +787,6 @@ kernel_done(struct kernel *k, struct kreq *q, bool unknown)
 {
 	struct kroute *kr = q->kr;
 	struct kform none, lost;
-	struct timeval now, d;
 
 	memset(&none, 0, sizeof(none));
 	memset(&lost, 0, sizeof(lost));
@@ -633,20 +809,21 @@ kernel_done(struct kernel *k, struct kreq *q, bool unknown)
 	}
 	k->stats.failures++;
 	/*
-	 * A refused replace or delete leaves our route in some form; a
-	 * refused exclusive add (another protocol's route is there) leaves
-	 * none of ours.
+	 * A refused replace or delete leaves our route in some form.  A
+	 * refused exclusive add means a route is there: another protocol's,
+	 * or ours after a stale notification said it was gone.  Either way the
+	 * next dump says which, and the retry waits its backoff only for
+	 * another's.
 	 */
-	if (kr->inst.type != KFORM_NONE)
+	if (q->type == RTM_NEWROUTE && q->error == EEXIST) {
+		kroute_set_inst(k, kr, &lost);
+		kr->flags |= KR_PROBE;
+		kernel_resync_later(k, 0);
+	} else if (kr->inst.type != KFORM_NONE)
 		kroute_set_inst(k, kr, &lost);
 	if (kr->backoff < KERNEL_RETRY_MAX)
 		kr->backoff++;
-	evutil_gettimeofday(&now, NULL);
-	d.tv_sec = 1 << kr->backoff;
-	d.tv_usec = 0;
-	evutil_timeradd(&now, &d, &kr->retry_at);
-	TAILQ_INSERT_TAIL(&k->retry, kr, entry);
-	kr->flags |= KR_RETRY;
+	kroute_retry(k, kr, 1U << kr->backoff, 0);
 }
 
 static void
@@ -692,19 +869,25 @@ kernel_retry_cb(evutil_socket_t fd, short what, void *arg)
 	kernel_retry_arm(k);
 }
 
-/* something changed for the better (a link came up): retry now */
+/*
+ * Something changed for the better (a link came up): retry now, but for
+ * repairs held back from a fight, which no link settles.
+ */
 static void
 kernel_kick(struct kernel *k)
 {
-	struct kroute *kr;
+	struct kroute *kr, *next;
 
 	if (TAILQ_EMPTY(&k->retry))
 		return;
-	while ((kr = TAILQ_FIRST(&k->retry)) != NULL) {
+	for (kr = TAILQ_FIRST(&k->retry); kr != NULL; kr = next) {
+		next = TAILQ_NEXT(kr, entry);
+		if (kr->flags & KR_HELD)
+			continue;
 		kroute_unlist(k, kr);
 		kroute_check(k, kr);
 	}
-	evtimer_del(k->retry_ev);
+	kernel_retry_arm(k);
 }
 
 /* ---- what the kernel holds ---- */
@@ -748,6 +931,15 @@ kernel_resync(struct kernel *k)
 
 	memset(&none, 0, sizeof(none));
 	k->stats.resyncs++;
+	if (k->relink) {
+		if (kernel_load_links(k, err, sizeof(err)) == -1) {
+			log_warnx("kernel: %s", err);
+			return -1;
+		}
+		k->relink = false;
+		if (k->link_cb != NULL)
+			k->link_cb(k->link_arg, 0, "", false);
+	}
 	for (i = 0; i < k->tabsize; i++)
 		for (kr = k->tab[i]; kr != NULL; kr = kr->hnext)
 			kr->flags &= ~KR_SEEN;
@@ -761,14 +953,32 @@ kernel_resync(struct kernel *k)
 			next = kr->hnext;
 			if (!(kr->flags & KR_SEEN) &&
 			    kr->inst.type != KFORM_NONE) {
-				kroute_set_inst(k, kr, &none);
-				if (kr->want.type != KFORM_NONE) {
+				if (kr->want.type != KFORM_NONE &&
+				    kr->inst.type != KFORM_UNKNOWN) {
 					k->stats.repairs++;
 					missing++;
+				}
+				kroute_set_inst(k, kr, &none);
+			}
+			if (kr->flags & KR_PROBE) {
+				kr->flags &= ~KR_PROBE;
+				if (kr->inst.type == KFORM_UNKNOWN) {
+					/* a type we cannot tell: no loop */
+					if (kr->backoff < KERNEL_RETRY_MAX)
+						kr->backoff++;
+					kroute_retry(
+					    k, kr, 1U << kr->backoff, 0);
+				} else if ((kr->flags & KR_SEEN) &&
+				    (kr->flags & KR_RETRY) &&
+				    !(kr->flags & KR_HELD)) {
+					/* ours after all: no reason to wait */
+					kroute_unlist(k, kr);
+					kr->backoff = 0;
 				}
 			}
 			kroute_check(k, kr);
 		}
+	kernel_retry_arm(k);
 	if (missing > 0)
 		log_info("kernel: %zu routes of ours went missing; installing "
 		         "them again",
@@ -811,22 +1021,23 @@ kernel_stale_cb(evutil_socket_t fd, short what, void *arg)
 
 /*
  * In-kernel filter for the monitor: drop route messages of other protocols
- * and echoes of our own requests, so installing 100k routes costs the
- * monitor nothing and cannot overrun it.  Each notification is one message.
+ * and echoes of our own route requests, so installing 100k routes costs the
+ * monitor nothing and cannot overrun it.  Link and address messages all
+ * pass.  Each notification is one message.
  */
 static int
 kernel_filter(struct kernel *k)
 {
 	struct sock_filter code[] = {
-	    /* our own echo: nlmsg_pid is the request socket's port */
-	    BPF_STMT(
-	        BPF_LD | BPF_W | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_pid)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(nl_portid(k->req)), 6, 0),
 	    /* nlmsg_type is host order; BPF loads are big-endian */
 	    BPF_STMT(BPF_LD | BPF_H | BPF_ABS,
 	        offsetof(struct nlmsghdr, nlmsg_type)),
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htons(RTM_NEWROUTE), 1, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htons(RTM_DELROUTE), 0, 2),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htons(RTM_DELROUTE), 0, 4),
+	    /* our own echo: nlmsg_pid is the request socket's port */
+	    BPF_STMT(
+	        BPF_LD | BPF_W | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_pid)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(nl_portid(k->req)), 3, 0),
 	    BPF_STMT(BPF_LD | BPF_B | BPF_ABS,
 	        sizeof(struct nlmsghdr) + offsetof(struct rtmsg, rtm_protocol)),
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, k->conf.protocol, 0, 1),
@@ -850,8 +1061,18 @@ kernel_mon_cb(evutil_socket_t fd, short what, void *arg)
 			         "the table again");
 		else
 			log_warn("kernel: netlink monitor");
+		k->relink = true;
 		kernel_resync_later(k, 0);
 	}
+	if (k->nrepair > KERNEL_LOG_FAILURES)
+		log_info("kernel: %zu routes were removed or changed behind "
+		         "our back; putting them back",
+		    k->nrepair);
+	if (k->nheld > KERNEL_LOG_FAILURES)
+		log_warnx("kernel: %zu routes keep being removed or changed "
+		          "by someone else; their repairs wait",
+		    k->nheld);
+	k->nrepair = k->nheld = 0;
 }
 
 static int
@@ -859,18 +1080,18 @@ kernel_mon_msg(const struct nlmsghdr *nlh, void *arg)
 {
 	struct kernel *k = arg;
 
-	/* the filter drops these too; this holds if it could not attach */
-	if (nlh->nlmsg_pid == nl_portid(k->req))
-		return MNL_CB_OK;
 	switch (nlh->nlmsg_type) {
 	case RTM_NEWROUTE:
 	case RTM_DELROUTE:
-		kernel_mon_route(k, nlh->nlmsg_type, nlh);
+		/* the filter drops these; this holds if it did not attach */
+		if (nlh->nlmsg_pid != nl_portid(k->req))
+			kernel_mon_route(k, nlh->nlmsg_type, nlh);
 		break;
 	case RTM_NEWLINK:
 	case RTM_DELLINK:
 		kernel_mon_link(k, nlh);
 		break;
+	case RTM_NEWADDR:
 	case RTM_DELADDR:
 		kernel_mon_addr(k, nlh);
 		break;
@@ -887,7 +1108,7 @@ kernel_mon_route(struct kernel *k, uint16_t type, const struct nlmsghdr *nlh)
 	struct nl_route r;
 	struct kroute *kr;
 	struct kform f;
-	char err[128], buf[NL_ROUTE_STRLEN];
+	char err[128];
 	uint8_t family, protocol;
 	uint32_t table;
 
@@ -922,13 +1143,6 @@ kernel_mon_route(struct kernel *k, uint16_t type, const struct nlmsghdr *nlh)
 			kroute_set_adopted(k, kr, false);
 			kform_clear(&kr->want);
 		}
-		if (kr->want.type != KFORM_NONE) {
-			k->stats.repairs++;
-			if (k->nrepair++ < KERNEL_LOG_FAILURES)
-				log_info("kernel: %s removed behind our back; "
-				         "installing it again",
-				    kroute_ntop(k, kr, buf, sizeof(buf)));
-		}
 	} else {
 		kform_from_route(&f, &r);
 		kroute_set_inst(k, kr, &f);
@@ -936,121 +1150,133 @@ kernel_mon_route(struct kernel *k, uint16_t type, const struct nlmsghdr *nlh)
 		if (kr->flags & KR_ADOPTED)
 			kform_copy(&kr->want, &kr->inst);
 	}
-	kroute_check(k, kr);
+	/* a sender of 0 is the kernel itself (a link went), no fight */
+	kroute_repair(k, kr, type == RTM_DELROUTE, nlh->nlmsg_pid != 0);
 }
 
 /*
  * IPv4 flushes routes through a link going down or away without a word,
  * so the link's going down means reading our routes again, when any of
- * them may use it.
+ * them may use it.  Then the node's callback: a tunnel device may have come
+ * or gone.
  */
 static void
 kernel_mon_link(struct kernel *k, const struct nlmsghdr *nlh)
 {
-	const struct ifinfomsg *ifi;
-	bool up, was;
+	struct nl_ifinfo li;
+	char err[128];
+	bool up, was, gone;
 
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
+	if (nl_ifinfo_decode(nlh, &li, err, sizeof(err)) == -1) {
+		log_warnx("kernel: bad link notification: %s", err);
 		return;
-	ifi = mnl_nlmsg_get_payload(nlh);
-	up = nlh->nlmsg_type == RTM_NEWLINK && (ifi->ifi_flags & IFF_UP);
-	was = kernel_up_find(k, ifi->ifi_index, NULL);
-	if (up == was)
-		return;
-	kernel_up_set(k, ifi->ifi_index, up);
-	if (up)
-		kernel_kick(k);
-	else if (kernel_uses_link(k, ifi->ifi_index))
-		kernel_resync_later(k, KERNEL_RESYNC_DELAY_MS);
+	}
+	gone = nlh->nlmsg_type == RTM_DELLINK;
+	up = !gone && (li.flags & IFF_UP);
+	was = kernel_links_is_up(&k->links, li.ifindex);
+	if (up != was) {
+		if (!up && kernel_links_used(&k->links, li.ifindex))
+			kernel_resync_later(k, KERNEL_RESYNC_DELAY_MS);
+		kernel_links_set_up(&k->links, li.ifindex, up);
+		if (up)
+			kernel_kick(k);
+	}
+	if (gone)
+		kernel_links_gone(&k->links, li.ifindex);
+	if (k->link_cb != NULL)
+		k->link_cb(k->link_arg, li.ifindex, li.name, gone);
 }
 
+/* global addresses: which links a gateway may be reached through */
 static void
 kernel_mon_addr(struct kernel *k, const struct nlmsghdr *nlh)
 {
-	const struct ifaddrmsg *ifa;
+	struct nl_ifaddr ia;
+	char err[128];
 
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)))
+	if (nl_ifaddr_decode(nlh, &ia, err, sizeof(err)) == -1) {
+		log_debug("kernel: address notification: %s", err);
 		return;
-	ifa = mnl_nlmsg_get_payload(nlh);
-	if (ifa->ifa_scope == RT_SCOPE_LINK || ifa->ifa_scope == RT_SCOPE_HOST)
+	}
+	if (ia.scope == RT_SCOPE_LINK || ia.scope == RT_SCOPE_HOST)
 		return;
-	if (kernel_uses_link(k, (int)ifa->ifa_index))
+	if (nlh->nlmsg_type == RTM_DELADDR &&
+	    kernel_links_used(&k->links, ia.ifindex))
 		kernel_resync_later(k, KERNEL_RESYNC_DELAY_MS);
+	kernel_links_addr(&k->links, &ia, nlh->nlmsg_type == RTM_NEWADDR);
 }
 
-/* may a route of ours go through the link?  A device 0 may be any */
-static bool
-kernel_uses_link(struct kernel *k, int ifindex)
-{
-	const struct kernel_nh *nh;
-	struct kroute *kr;
-	size_t i;
-	unsigned int j;
+/* ---- links and addresses ---- */
 
-	for (i = 0; i < k->tabsize; i++)
-		for (kr = k->tab[i]; kr != NULL; kr = kr->hnext)
-			for (j = 0; j < kr->inst.nnh; j++) {
-				nh = kform_nh(&kr->inst, j);
-				if (nh->ifindex == 0 ||
-				    nh->ifindex == (unsigned int)ifindex)
-					return true;
-			}
-	return false;
-}
-
-static bool
-kernel_up_find(const struct kernel *k, int ifindex, size_t *at)
-{
-	size_t lo = 0, hi = k->nup, mid;
-
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		if (k->up[mid] < ifindex)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (at != NULL)
-		*at = lo;
-	return lo < k->nup && k->up[lo] == ifindex;
-}
-
+/* count f's next hops in (delta 1) or out (-1) of the links they name */
 static void
-kernel_up_set(struct kernel *k, int ifindex, bool up)
+kernel_ref_add(struct kernel *k, const struct kform *f, int delta)
 {
-	size_t at;
+	unsigned int i;
 
-	if (kernel_up_find(k, ifindex, &at) == up)
-		return;
-	if (up) {
-		if (k->nup == k->upcap) {
-			k->upcap = k->upcap ? k->upcap * 2 : 16;
-			k->up = xreallocarray(k->up, k->upcap, sizeof(*k->up));
-		}
-		memmove(
-		    &k->up[at + 1], &k->up[at], (k->nup - at) * sizeof(*k->up));
-		k->up[at] = ifindex;
-		k->nup++;
-	} else {
-		memmove(&k->up[at], &k->up[at + 1],
-		    (k->nup - at - 1) * sizeof(*k->up));
-		k->nup--;
-	}
+	for (i = 0; i < f->nnh; i++)
+		kernel_links_ref(&k->links, kform_nh(f, i)->ifindex, delta);
 }
 
 static int
 kernel_links_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct kernel *k = arg;
-	const struct ifinfomsg *ifi;
+	struct nl_ifinfo li;
+	char err[128];
 
-	if (nlh->nlmsg_type != RTM_NEWLINK ||
-	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
+	if (nlh->nlmsg_type != RTM_NEWLINK)
 		return MNL_CB_OK;
-	ifi = mnl_nlmsg_get_payload(nlh);
-	if (ifi->ifi_flags & IFF_UP)
-		kernel_up_set(k, ifi->ifi_index, true);
+	if (nl_ifinfo_decode(nlh, &li, err, sizeof(err)) == -1) {
+		log_warnx("kernel: link dump: %s", err);
+		return MNL_CB_OK;
+	}
+	if (li.flags & IFF_UP)
+		kernel_links_set_up(&k->links, li.ifindex, true);
 	return MNL_CB_OK;
+}
+
+static int
+kernel_addrs_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct kernel *k = arg;
+	struct nl_ifaddr ia;
+	char err[128];
+
+	if (nlh->nlmsg_type != RTM_NEWADDR)
+		return MNL_CB_OK;
+	if (nl_ifaddr_decode(nlh, &ia, err, sizeof(err)) == -1) {
+		log_debug("kernel: address dump: %s", err);
+		return MNL_CB_OK;
+	}
+	if (ia.scope != RT_SCOPE_LINK && ia.scope != RT_SCOPE_HOST)
+		kernel_links_addr(&k->links, &ia, true);
+	return MNL_CB_OK;
+}
+
+/* the links that are up and the global addresses, read afresh */
+static int
+kernel_load_links(struct kernel *k, char *err, size_t errlen)
+{
+	uint8_t buf[NL_BUFSIZE];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+	struct ifaddrmsg *ifa;
+
+	kernel_links_reset(&k->links);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	if (nl_talk(k->req, nlh, kernel_links_cb, k, err, errlen) == -1)
+		return -1;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_UNSPEC;
+	return nl_talk(k->req, nlh, kernel_addrs_cb, k, err, errlen);
 }
 
 /* ---- API ---- */
@@ -1059,11 +1285,7 @@ struct kernel *
 kernel_new(struct event_base *base, const struct kernel_config *conf, char *err,
     size_t errlen)
 {
-	uint8_t buf[NL_BUFSIZE];
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifi;
 	struct kernel *k;
-	struct timeval tv;
 
 	k = xcalloc(1, sizeof(*k));
 	k->base = base;
@@ -1081,6 +1303,7 @@ kernel_new(struct event_base *base, const struct kernel_config *conf, char *err,
 	TAILQ_INIT(&k->retry);
 	if ((k->req = nl_open(0, err, errlen)) == NULL)
 		goto fail;
+	/* the link group is there for the link callback and IPv4's flushes */
 	if ((k->mon = nl_open(RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE |
 	             RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
 	         err, errlen)) == NULL)
@@ -1088,19 +1311,6 @@ kernel_new(struct event_base *base, const struct kernel_config *conf, char *err,
 	if (kernel_filter(k) == -1)
 		log_warn("kernel: monitor filter (echoes are dropped later)");
 	k->batch = nl_batch_new(k->req, kernel_batch_cb, k);
-
-	/* listening first, then reading: nothing falls in between */
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	if (nl_talk(k->req, nlh, kernel_links_cb, k, err, errlen) == -1)
-		goto fail;
-	if (nl_route_dump(k->req, AF_UNSPEC, k->conf.protocol, k->conf.table,
-	        kernel_adopt_cb, k, err, errlen) == -1)
-		goto fail;
-
 	k->flush_ev = event_new(base, -1, 0, kernel_flush_cb, k);
 	k->mon_ev = event_new(
 	    base, nl_fd(k->mon), EV_READ | EV_PERSIST, kernel_mon_cb, k);
@@ -1110,20 +1320,23 @@ kernel_new(struct event_base *base, const struct kernel_config *conf, char *err,
 	if (k->flush_ev == NULL || k->mon_ev == NULL || k->retry_ev == NULL ||
 	    k->resync_ev == NULL || k->stale_ev == NULL)
 		fatalx("kernel: event_new");
+
+	/* listening first, then reading: nothing falls in between */
+	if (kernel_load_links(k, err, errlen) == -1 ||
+	    nl_route_dump(k->req, AF_UNSPEC, k->conf.protocol, k->conf.table,
+	        kernel_adopt_cb, k, err, errlen) == -1) {
+		kernel_free(k);
+		return NULL;
+	}
 	event_add(k->mon_ev, NULL);
-	tv.tv_sec = k->conf.stale_time;
-	tv.tv_usec = 0;
-	evtimer_add(k->stale_ev, &tv);
 	log_info("kernel: table %u protocol %u: adopted %zu routes",
 	    k->conf.table, k->conf.protocol, k->nadopted);
 	return k;
 
 fail:
-	nl_batch_free(k->batch);
 	nl_close(k->mon);
 	nl_close(k->req);
 	free(k->tab);
-	free(k->up);
 	free(k);
 	return NULL;
 }
@@ -1155,8 +1368,19 @@ kernel_free(struct kernel *k)
 	nl_close(k->req);
 	free(k->tab);
 	free(k->reqs);
-	free(k->up);
+	kernel_links_free(&k->links);
 	free(k);
+}
+
+void
+kernel_stale_arm(struct kernel *k)
+{
+	struct timeval tv = {k->conf.stale_time, 0};
+
+	if (k->synced || k->stale_armed)
+		return;
+	k->stale_armed = true;
+	evtimer_add(k->stale_ev, &tv);
 }
 
 void
@@ -1164,6 +1388,13 @@ kernel_set_shaper(struct kernel *k, kernel_shape_fn *fn, void *arg)
 {
 	k->shape = fn != NULL ? fn : kernel_default_shape;
 	k->shape_arg = arg;
+}
+
+void
+kernel_set_link_cb(struct kernel *k, kernel_link_fn *fn, void *arg)
+{
+	k->link_cb = fn;
+	k->link_arg = arg;
 }
 
 void
@@ -1194,9 +1425,7 @@ kernel_update(struct kernel *k, const struct prefix *p, const struct addr *nhs,
 		for (i = 1; i < nnh; i++)
 			kr->bgpmore[i - 1] = nhs[i];
 	}
-	kroute_set_adopted(k, kr, false);
-	kroute_shape(k, kr);
-	kroute_check(k, kr);
+	kroute_learn(k, kr);
 }
 
 /*
@@ -1258,10 +1487,11 @@ kernel_reshape(struct kernel *k)
 	for (i = 0; i < k->tabsize; i++)
 		for (kr = k->tab[i]; kr != NULL; kr = next) {
 			next = kr->hnext;
-			if (kr->flags & KR_ADOPTED)
+			/* adopted and not learned again: nothing to shape */
+			if ((kr->flags & KR_ADOPTED) && !kr->originated &&
+			    kr->nbgp == 0)
 				continue;
-			kroute_shape(k, kr);
-			kroute_check(k, kr);
+			kroute_learn(k, kr);
 		}
 }
 

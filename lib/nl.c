@@ -1,10 +1,11 @@
 /*
- * Netlink core and routes (see nl.h).  libmnl gives the socket and the
- * message builders; answers are matched to requests by sequence number here,
- * so an error reply can carry the kernel's extended-ACK text to the caller.
+ * Netlink core, routes, link and address messages (see nl.h).  libmnl gives
+ * the socket and the message builders; answers are matched to requests by
+ * sequence number here, so an error reply can carry the kernel's
+ * extended-ACK text to the caller.
  *
- * Route messages from the kernel are read through a bounded ibuf cursor:
- * rtmsg first, then attribute after attribute, each carved to its declared
+ * Messages from the kernel are read through a bounded ibuf cursor: the fixed
+ * header first, then attribute after attribute, each carved to its declared
  * length; a short header, an attribute running past its parent or bytes
  * left inside a next hop are errors, never guesses.
  *
@@ -71,6 +72,9 @@ static int nl_get_u32(struct ibuf *, uint32_t *);
 static int nl_decode_multipath(
     struct ibuf *, struct nl_route *, char *, size_t);
 static int nl_put_nexthops(struct nlmsghdr *, size_t, const struct nl_route *);
+static bool nl_route_no_nexthops(uint8_t);
+static int nl_msg_start(const struct nlmsghdr *, uint16_t, uint16_t, void *,
+    size_t, struct ibuf *, char *, size_t);
 static int nl_dump_cb(const struct nlmsghdr *, void *);
 static int nl_batch_send(struct nl_batch *);
 
@@ -458,6 +462,14 @@ nl_decode_multipath(struct ibuf *mp, struct nl_route *r, char *err, size_t len)
 	return 0;
 }
 
+/* route types that forward nowhere */
+static bool
+nl_route_no_nexthops(uint8_t type)
+{
+	return type == RTN_BLACKHOLE || type == RTN_UNREACHABLE ||
+	    type == RTN_PROHIBIT || type == RTN_THROW;
+}
+
 int
 nl_route_decode(
     const struct nlmsghdr *nlh, struct nl_route *r, char *err, size_t len)
@@ -561,6 +573,11 @@ nl_route_decode(
 		r->nh[0].ifindex = oif;
 		r->nh[0].onlink = (rtm.rtm_flags & RTNH_F_ONLINK) != 0;
 		r->nh[0].weight = 1;
+	}
+	/* IPv6 gives these the loopback device; it is no next hop */
+	if (nl_route_no_nexthops(r->type)) {
+		r->nnh = 0;
+		memset(r->nh, 0, sizeof(r->nh));
 	}
 	return 0;
 
@@ -772,6 +789,137 @@ nl_route_ntop(const struct nl_route *r, char *buf, size_t len)
 		NL_PUT(" metric %u", r->priority);
 #undef NL_PUT
 	return buf;
+}
+
+/* ---- link and address notifications ---- */
+
+/*
+ * The message's fixed header (one of two types) copied into hdr, and b left
+ * on its attributes.
+ */
+static int
+nl_msg_start(const struct nlmsghdr *nlh, uint16_t t1, uint16_t t2, void *hdr,
+    size_t hdrlen, struct ibuf *b, char *err, size_t len)
+{
+	if (nlh->nlmsg_len < sizeof(*nlh)) {
+		snprintf(err, len, "message shorter than its header");
+		return -1;
+	}
+	if (nlh->nlmsg_type != t1 && nlh->nlmsg_type != t2) {
+		snprintf(err, len, "message type %u is not %s", nlh->nlmsg_type,
+		    t1 == RTM_NEWLINK ? "a link" : "an address");
+		return -1;
+	}
+	ibuf_from_buffer(b, nlh, nlh->nlmsg_len);
+	if (ibuf_skip(b, NLMSG_HDRLEN) == -1 ||
+	    ibuf_get(b, hdr, hdrlen) == -1 ||
+	    ibuf_skip(b, NLMSG_ALIGN(hdrlen) - hdrlen) == -1) {
+		snprintf(err, len, "truncated %s",
+		    t1 == RTM_NEWLINK ? "ifinfomsg" : "ifaddrmsg");
+		return -1;
+	}
+	return 0;
+}
+
+int
+nl_ifinfo_decode(
+    const struct nlmsghdr *nlh, struct nl_ifinfo *li, char *err, size_t len)
+{
+	struct ifinfomsg ifi;
+	struct ibuf b, val;
+	const char *why;
+	const uint8_t *s;
+	uint16_t type;
+	size_t n;
+
+	memset(li, 0, sizeof(*li));
+	if (nl_msg_start(nlh, RTM_NEWLINK, RTM_DELLINK, &ifi, sizeof(ifi), &b,
+	        err, len) == -1)
+		return -1;
+	if (ifi.ifi_index <= 0) {
+		snprintf(err, len, "interface index %d", ifi.ifi_index);
+		return -1;
+	}
+	li->ifindex = (unsigned int)ifi.ifi_index;
+	li->flags = ifi.ifi_flags;
+	while (ibuf_size(&b) > 0) {
+		if (nl_attr_get(&b, &type, &val, &why) == -1) {
+			snprintf(err, len, "%s", why);
+			return -1;
+		}
+		if (type != IFLA_IFNAME)
+			continue;
+		s = ibuf_data(&val);
+		n = ibuf_size(&val);
+		if (n == 0 || memchr(s, '\0', n) == NULL ||
+		    strlen((const char *)s) >= sizeof(li->name)) {
+			snprintf(err, len, "IFLA_IFNAME of %zu bytes, %s", n,
+			    n == 0 || memchr(s, '\0', n) == NULL
+			        ? "without its NUL"
+			        : "too long");
+			return -1;
+		}
+		memcpy(li->name, s, strlen((const char *)s) + 1);
+	}
+	return 0;
+}
+
+int
+nl_ifaddr_decode(
+    const struct nlmsghdr *nlh, struct nl_ifaddr *ia, char *err, size_t len)
+{
+	struct ifaddrmsg ifa;
+	struct ibuf b, val;
+	struct addr a;
+	const char *why;
+	uint16_t type;
+	bool local = false, address = false;
+
+	memset(ia, 0, sizeof(*ia));
+	if (nl_msg_start(nlh, RTM_NEWADDR, RTM_DELADDR, &ifa, sizeof(ifa), &b,
+	        err, len) == -1)
+		return -1;
+	if (ifa.ifa_family != AF_INET && ifa.ifa_family != AF_INET6) {
+		snprintf(err, len, "address family %u", ifa.ifa_family);
+		return -1;
+	}
+	if (ifa.ifa_prefixlen > addr_maxlen(ifa.ifa_family)) {
+		snprintf(err, len, "prefix length %u", ifa.ifa_prefixlen);
+		return -1;
+	}
+	if (ifa.ifa_index == 0) {
+		snprintf(err, len, "interface index 0");
+		return -1;
+	}
+	ia->ifindex = ifa.ifa_index;
+	ia->scope = ifa.ifa_scope;
+	ia->prefix.len = ifa.ifa_prefixlen;
+	while (ibuf_size(&b) > 0) {
+		if (nl_attr_get(&b, &type, &val, &why) == -1) {
+			snprintf(err, len, "%s", why);
+			return -1;
+		}
+		if (type != IFA_LOCAL && type != IFA_ADDRESS)
+			continue;
+		if (nl_get_addr(&val, ifa.ifa_family, &a) == -1) {
+			snprintf(err, len, "attribute %u: bad length %zu", type,
+			    ibuf_size(&val));
+			return -1;
+		}
+		/* IFA_LOCAL is ours; IFA_ADDRESS is the peer on a tunnel */
+		if (type == IFA_LOCAL) {
+			ia->prefix.a = a;
+			local = true;
+		} else if (!local) {
+			ia->prefix.a = a;
+			address = true;
+		}
+	}
+	if (!local && !address) {
+		snprintf(err, len, "no IFA_LOCAL or IFA_ADDRESS");
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- dumps ---- */

@@ -3,8 +3,9 @@
  * and the route codec, batches and dumps on top of it.  The link, address
  * and neighbour helpers (lib/nl_link.c) are written against the same core.
  *
- * Messages from the kernel are input like any other: the route decoder reads
- * through a bounded cursor and rejects short, overlong or leftover bytes.
+ * Messages from the kernel are input like any other: the route, link and
+ * address decoders read through a bounded cursor and reject short, overlong
+ * or leftover bytes.
  */
 #ifndef PODMESH_NL_H
 #define PODMESH_NL_H
@@ -94,6 +95,8 @@ int nl_route_encode(void *buf, size_t room, uint16_t type, uint16_t flags,
  * Decodes an RTM_NEWROUTE/RTM_DELROUTE message (from a dump or a
  * notification) whose nlmsg_len bytes are readable.  0, or -1 with a message
  * in err for a malformed or unsupported one.  Unknown attributes are skipped.
+ * Blackhole, unreachable, prohibit and throw routes have no next hops: the
+ * device IPv6 reports for them (lo) is dropped.
  */
 int nl_route_decode(
     const struct nlmsghdr *, struct nl_route *, char *err, size_t errlen);
@@ -119,6 +122,35 @@ typedef int nl_route_cb(const struct nl_route *, void *arg);
  */
 int nl_route_dump(struct nl *, int family, uint8_t protocol, uint32_t table,
     nl_route_cb *, void *arg, char *err, size_t errlen);
+
+/* ---- link and address notifications ---- */
+
+#define NL_IFNAMSIZ 16 /* IFNAMSIZ, with its NUL */
+
+/* an RTM_NEWLINK / RTM_DELLINK */
+struct nl_ifinfo {
+	unsigned int ifindex;
+	unsigned int flags; /* IFF_UP, IFF_LOWER_UP, ... */
+	char name[NL_IFNAMSIZ]; /* IFLA_IFNAME; "" if the message has none */
+};
+
+/* an RTM_NEWADDR / RTM_DELADDR */
+struct nl_ifaddr {
+	unsigned int ifindex;
+	uint8_t scope; /* RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_HOST */
+	struct prefix prefix; /* IFA_LOCAL (else IFA_ADDRESS), host bits kept */
+};
+
+/*
+ * Decode one such message (a dump entry or a notification) whose nlmsg_len
+ * bytes are readable, as nl_route_decode does: 0, or -1 with a message in
+ * err.  Unknown attributes are skipped; a name without its NUL or longer
+ * than NL_IFNAMSIZ, or an address of the wrong size, is an error.
+ */
+int nl_ifinfo_decode(
+    const struct nlmsghdr *, struct nl_ifinfo *, char *err, size_t errlen);
+int nl_ifaddr_decode(
+    const struct nlmsghdr *, struct nl_ifaddr *, char *err, size_t errlen);
 
 /*
  * Batches: many requests packed into one large buffer, sent with one

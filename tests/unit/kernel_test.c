@@ -4,8 +4,12 @@
  * the forms a fake policy asks for (native, onlink, blackhole, ECMP, IPv6),
  * coalescing and no-op updates (counted in netlink requests), withdrawal,
  * reshaping, other protocols' routes left alone, adoption at start with
- * kernel_synced and the stale timer, repair after a delete or a link going
- * down, 10k routes in one batch, and ECMP sets derived from RIB entries.
+ * kernel_synced and the stale timer (armed by kernel_stale_arm), repair after
+ * a delete or a link going down, 10k routes in one batch, ECMP sets derived
+ * from RIB entries; adopted routes the policy skips for a while, the link
+ * callback, a stale delete notification met with EEXIST, IPv6 blackholes
+ * adopted as sent, retries hurried by a new form, pod-veth churn without
+ * dumps, and repairs backing off when someone keeps undoing them.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,8 +43,12 @@ static struct nl *probe; /* our own view of the table */
 
 struct policy {
 	bool tunnel_all; /* every IPv4 route onlink through v0 */
+	bool unskip; /* 198.18.7.x installed too */
 };
 static struct policy pol;
+
+/* the kernels a test made, freed by the teardown if the test failed */
+static struct kernel *made[2];
 
 /*
  * A stand-in for the node's policy: 198.18.1.x onlink through v0
@@ -57,7 +65,7 @@ fake_shape(void *arg, const struct prefix *p, const struct addr *nh,
 	out->gw = *nh;
 	if (p->a.family == AF_INET6)
 		return KERNEL_UNICAST;
-	if (p->a.b[1] == 18 && p->a.b[2] == 7)
+	if (p->a.b[1] == 18 && p->a.b[2] == 7 && !pl->unskip)
 		return KERNEL_SKIP;
 	if ((p->a.b[1] == 18 && p->a.b[2] == 1) || pl->tunnel_all) {
 		out->ifindex = ifv0;
@@ -66,20 +74,14 @@ fake_shape(void *arg, const struct prefix *p, const struct addr *nh,
 	return KERNEL_UNICAST;
 }
 
+/* runs the loop for ms, however busy (a tight loop must end too) */
 static void
 pump(int ms)
 {
-	struct timespec t0, t;
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	do {
-		event_base_loop(base, EVLOOP_NONBLOCK);
-		usleep(1000);
-		clock_gettime(CLOCK_MONOTONIC, &t);
-	} while (
-	    (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 <
-	    ms);
-	event_base_loop(base, EVLOOP_NONBLOCK);
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
 }
 
 struct lookup {
@@ -220,7 +222,15 @@ knew(int stale)
 	assert_non_null(k);
 	memset(&pol, 0, sizeof(pol));
 	kernel_set_shaper(k, fake_shape, &pol);
+	made[made[0] != NULL] = k;
 	return k;
+}
+
+static void
+kfree(struct kernel *k)
+{
+	kernel_free(k);
+	made[made[1] == k] = NULL;
 }
 
 static struct kernel_stats
@@ -237,8 +247,19 @@ setup(void **state)
 {
 	if (!live)
 		return 0;
-	return system("ip route flush proto 44; ip -6 route flush proto 44; "
+	return system("ip link del pmx0 2>/dev/null; "
+	              "ip route flush proto 44; ip -6 route flush proto 44; "
 	              "ip route flush proto static; ip route flush proto 12");
+}
+
+/* a failed test leaves its kernels: they must not repair into the next */
+static int
+teardown(void **state)
+{
+	kernel_free(made[0]);
+	kernel_free(made[1]);
+	made[0] = made[1] = NULL;
+	return 0;
 }
 
 static void
@@ -327,7 +348,7 @@ test_forms(void **state)
 	assert_int_equal(kstats(k).requests, 12);
 
 	/* routes stay when we go */
-	kernel_free(k);
+	kfree(k);
 	assert_int_equal(kcount(PROTO), 6);
 }
 
@@ -349,12 +370,17 @@ test_other_protocols(void **state)
 	    0);
 	k = knew(0);
 	assert_int_equal(kstats(k).adopted, 0);
-	/* the prefix is taken: we do not replace it */
+	/*
+	 * The prefix is taken: we do not replace it.  The refused exclusive
+	 * add reads our table once (whose route is it?), then waits its retry.
+	 */
 	update(k, "198.18.9.0/26", "192.0.2.2", NULL, false);
 	pump(20);
 	st = kstats(k);
 	assert_int_equal(st.failures, 1);
+	assert_int_equal(st.resyncs, 1);
 	assert_int_equal(st.routes, 0);
+	assert_int_equal(st.queued, 1);
 	assert_true(kfind("198.18.9.0/26", RTPROT_STATIC, &r));
 	assert_string_equal(addr_ntop(&r.nh[0].gw, a, sizeof(a)), "192.0.2.9");
 	assert_false(kfind("198.18.9.0/26", PROTO, NULL));
@@ -374,9 +400,9 @@ test_other_protocols(void **state)
 	pump(150);
 	st = kstats(k);
 	assert_int_equal(st.requests, 1);
-	assert_int_equal(st.resyncs, 0);
+	assert_int_equal(st.resyncs, 1);
 	assert_int_equal(st.repairs, 0);
-	kernel_free(k);
+	kfree(k);
 }
 
 struct dels {
@@ -467,10 +493,13 @@ test_adopt(void **state)
 	assert_int_equal(nl_recv(mon, dels_cb, &d), 0);
 	assert_int_equal(d.n, 0);
 	nl_close(mon);
-	kernel_free(k);
+	kfree(k);
 }
 
-/* adopted routes not learned again go after stale_time without synced */
+/*
+ * Adopted routes not learned again go stale_time after kernel_stale_arm
+ * (the speaker's start), without synced; not counted from kernel_new.
+ */
 static void
 test_stale_timer(void **state)
 {
@@ -485,14 +514,20 @@ test_stale_timer(void **state)
 	    0);
 	k = knew(1);
 	assert_int_equal(kstats(k).adopted, 2);
+	/* the datastore is slow: longer than stale_time before the start */
+	pump(1300);
+	assert_true(kfind("198.18.26.0/26", PROTO, NULL));
+	assert_int_equal(kstats(k).adopted, 2);
+	kernel_stale_arm(k);
 	update(k, "198.18.27.0/26", "192.0.2.2", NULL, false);
 	pump(500);
+	kernel_stale_arm(k); /* only the first counts */
 	assert_true(kfind("198.18.26.0/26", PROTO, NULL));
 	pump(800);
 	assert_false(kfind("198.18.26.0/26", PROTO, NULL));
 	assert_true(kfind("198.18.27.0/26", PROTO, NULL));
 	assert_int_equal(kstats(k).adopted, 0);
-	kernel_free(k);
+	kfree(k);
 }
 
 /* deleted behind our back, or flushed with its link: put back */
@@ -539,7 +574,7 @@ test_repair(void **state)
 	assert_true(wait_route("198.18.1.128/26", true, 200));
 	assert_true(wait_route("2001:db8:3::/64", true, 200));
 	assert_form("198.18.1.128/26", "via 203.0.113.5 v0 onlink");
-	kernel_free(k);
+	kfree(k);
 }
 
 /* 10,000 routes: one flush, one request each, no echo work after */
@@ -587,7 +622,7 @@ test_batch_10k(void **state)
 	st = kstats(k);
 	assert_int_equal(st.deletes, 10000);
 	assert_int_equal(st.routes, 0);
-	kernel_free(k);
+	kfree(k);
 }
 
 /* a path with what the decision reads */
@@ -664,20 +699,381 @@ test_rib_entry(void **state)
 	pump(20);
 	assert_false(kfind("198.18.40.0/26", PROTO, NULL));
 	assert_int_equal(kstats(k).requests, 4);
-	kernel_free(k);
+	kfree(k);
+}
+
+/*
+ * An adopted route learned again while the policy skips it (its tunnel
+ * device is missing for a moment) stays as it is, adopted: a reshape once
+ * the device is back confirms it, kernel_synced() removes it if not.
+ */
+static void
+test_skip_adopted(void **state)
+{
+	struct kernel *k;
+	struct kernel_stats st;
+
+	if (!live)
+		skip();
+	assert_int_equal(system("ip route add 198.18.7.0/26 via 192.0.2.2 "
+	                        "proto 44 && "
+	                        "ip route add 198.18.7.64/26 via 192.0.2.2 "
+	                        "proto 44"),
+	    0);
+	k = knew(0);
+	assert_int_equal(kstats(k).adopted, 2);
+	update(k, "198.18.7.0/26", "192.0.2.2", NULL, false);
+	update(k, "198.18.7.64/26", "192.0.2.3", NULL, false);
+	pump(50);
+	st = kstats(k);
+	assert_int_equal(st.requests, 0);
+	assert_int_equal(st.adopted, 2);
+	assert_form("198.18.7.0/26", "via 192.0.2.2 v0");
+	assert_form("198.18.7.64/26", "via 192.0.2.2 v0");
+
+	/* the device is back: confirmed as it is, or moved */
+	pol.unskip = true;
+	kernel_reshape(k);
+	pump(20);
+	st = kstats(k);
+	assert_int_equal(st.requests, 1);
+	assert_int_equal(st.adopted, 0);
+	assert_form("198.18.7.0/26", "via 192.0.2.2 v0");
+	assert_form("198.18.7.64/26", "via 192.0.2.3 v0");
+	kfree(k);
+
+	/* still skipped when the RIB is complete: removed then */
+	assert_int_equal(system("ip route add 198.18.7.128/26 via 192.0.2.2 "
+	                        "proto 44"),
+	    0);
+	k = knew(0);
+	assert_int_equal(kstats(k).adopted, 3);
+	update(k, "198.18.7.128/26", "192.0.2.2", NULL, false);
+	pump(20);
+	assert_true(kfind("198.18.7.128/26", PROTO, NULL));
+	kernel_synced(k);
+	pump(20);
+	assert_int_equal(kcount(PROTO), 0);
+	assert_int_equal(kstats(k).deletes, 3);
+
+	/* learned, it is shaped again when the policy changes */
+	pol.unskip = true;
+	kernel_reshape(k);
+	pump(20);
+	assert_form("198.18.7.128/26", "via 192.0.2.2 v0");
+	/* a route we installed goes when the policy skips it */
+	pol.unskip = false;
+	kernel_reshape(k);
+	pump(20);
+	assert_false(kfind("198.18.7.128/26", PROTO, NULL));
+	kfree(k);
+}
+
+struct links {
+	int added, gone;
+	unsigned int ifindex;
+};
+
+static void
+link_cb(void *arg, unsigned int ifindex, const char *ifname, bool gone)
+{
+	struct links *l = arg;
+
+	if (strcmp(ifname, "pmx0") != 0)
+		return;
+	l->ifindex = ifindex;
+	if (gone)
+		l->gone++;
+	else
+		l->added++;
+}
+
+/* the node hears links come and go, by name, through the monitor */
+static void
+test_link_cb(void **state)
+{
+	struct kernel *k;
+	struct links l;
+	unsigned int ifindex;
+
+	if (!live)
+		skip();
+	memset(&l, 0, sizeof(l));
+	k = knew(0);
+	kernel_set_link_cb(k, link_cb, &l);
+	assert_int_equal(
+	    system("ip link add pmx0 type veth peer name pmx1"), 0);
+	ifindex = if_nametoindex("pmx0");
+	pump(50);
+	assert_true(l.added >= 1);
+	assert_int_equal(l.gone, 0);
+	assert_int_equal(l.ifindex, ifindex);
+	assert_int_equal(system("ip link del pmx0"), 0);
+	pump(50);
+	assert_int_equal(l.gone, 1);
+	assert_int_equal(l.ifindex, ifindex);
+	kfree(k);
+}
+
+/*
+ * A stale delete: someone removes our route and we put it back (here a new
+ * next hop, flushed before the monitor is read), then the old notification
+ * says it is gone.  The repair's exclusive add meets our own route; EEXIST
+ * reads the table, which says the route is ours, and later changes replace
+ * it in place instead of failing as exclusive adds for ever.
+ */
+static void
+test_stale_delete(void **state)
+{
+	struct kernel *k;
+	struct kernel_stats st;
+
+	if (!live)
+		skip();
+	k = knew(0);
+	update(k, "198.18.50.0/26", "192.0.2.2", NULL, false);
+	pump(20);
+	assert_int_equal(system("ip route del 198.18.50.0/26"), 0);
+	update(k, "198.18.50.0/26", "192.0.2.3", NULL, false);
+	kernel_flush(k);
+	assert_form("198.18.50.0/26", "via 192.0.2.3 v0");
+	pump(100);
+	st = kstats(k);
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(st.resyncs, 1);
+	assert_int_equal(st.queued, 0);
+	assert_int_equal(st.routes, 1);
+	assert_form("198.18.50.0/26", "via 192.0.2.3 v0");
+	update(k, "198.18.50.0/26", "192.0.2.4", NULL, false);
+	pump(20);
+	assert_form("198.18.50.0/26", "via 192.0.2.4 v0");
+	st = kstats(k);
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(st.queued, 0);
+	kfree(k);
+}
+
+/* IPv6 blackholes read back as sent (no "dev lo"): a restart sends nothing */
+static void
+test_blackhole6(void **state)
+{
+	struct kernel *k;
+	struct kernel_stats st;
+
+	if (!live)
+		skip();
+	k = knew(0);
+	update(k, "2001:db8:9::/64", NULL, NULL, true);
+	update(k, "198.18.60.0/26", NULL, NULL, true);
+	pump(20);
+	assert_int_equal(kstats(k).installs, 2);
+	kfree(k);
+
+	k = knew(0);
+	assert_int_equal(kstats(k).adopted, 2);
+	update(k, "2001:db8:9::/64", NULL, NULL, true);
+	update(k, "198.18.60.0/26", NULL, NULL, true);
+	pump(20);
+	st = kstats(k);
+	assert_int_equal(st.requests, 0);
+	assert_int_equal(st.adopted, 0);
+	assert_form("2001:db8:9::/64", "blackhole");
+	kfree(k);
+}
+
+/*
+ * A refused route waiting its retry goes at once when its wanted form
+ * changes (a good next hop after ENETUNREACH).  And a refused replace
+ * leaves the kernel's form unknown: the next attempt reads the table first.
+ */
+static void
+test_retry_new_form(void **state)
+{
+	struct kernel *k;
+	struct kernel_stats st;
+
+	if (!live)
+		skip();
+	k = knew(0);
+	update(k, "198.18.70.0/26", "198.51.100.1", NULL, false);
+	pump(50);
+	st = kstats(k);
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(st.queued, 1);
+	assert_false(kfind("198.18.70.0/26", PROTO, NULL));
+	update(k, "198.18.70.0/26", "192.0.2.2", NULL, false);
+	pump(50);
+	assert_form("198.18.70.0/26", "via 192.0.2.2 v0");
+	assert_int_equal(kstats(k).queued, 0);
+
+	update(k, "198.18.70.0/26", "198.51.100.1", NULL, false);
+	pump(50);
+	st = kstats(k);
+	assert_int_equal(st.failures, 2);
+	assert_int_equal(st.resyncs, 0);
+	assert_form("198.18.70.0/26", "via 192.0.2.2 v0");
+	update(k, "198.18.70.0/26", "192.0.2.3", NULL, false);
+	pump(50);
+	st = kstats(k);
+	assert_int_equal(st.resyncs, 1);
+	assert_int_equal(st.queued, 0);
+	assert_form("198.18.70.0/26", "via 192.0.2.3 v0");
+	kfree(k);
+}
+
+/*
+ * A route via a gateway leaves the device to the kernel, which may pick
+ * any link with an address: such a link going down or losing its address
+ * reads the table again; an address-less one (a pod's veth) costs nothing.
+ * A dump tells the device the kernel picked (v0), so each step installs a
+ * route with the device left open first.
+ */
+static void
+test_link_churn(void **state)
+{
+	struct kernel *k;
+
+	if (!live)
+		skip();
+	k = knew(0);
+	update(k, "198.18.80.0/26", "192.0.2.2", NULL, false);
+	pump(20);
+	assert_int_equal(system("ip link add pmx0 type veth peer name pmx1 && "
+	                        "ip link set pmx0 up && ip link set pmx1 up"),
+	    0);
+	pump(50);
+	assert_int_equal(system("ip link del pmx0"), 0);
+	pump(300);
+	assert_int_equal(kstats(k).resyncs, 0);
+
+	/* addresses come from the monitor: this one goes */
+	assert_int_equal(system("ip link add pmx0 type veth peer name pmx1 && "
+	                        "ip addr add 198.51.100.1/24 dev pmx0 && "
+	                        "ip link set pmx0 up && ip link set pmx1 up"),
+	    0);
+	pump(50);
+	assert_int_equal(system("ip addr del 198.51.100.1/24 dev pmx0"), 0);
+	pump(300);
+	assert_int_equal(kstats(k).resyncs, 1);
+	/* and back; the link goes down */
+	update(k, "198.18.81.0/26", "192.0.2.2", NULL, false);
+	assert_int_equal(system("ip addr add 198.51.100.1/24 dev pmx0"), 0);
+	pump(50);
+	assert_int_equal(system("ip link set pmx0 down"), 0);
+	pump(300);
+	assert_int_equal(kstats(k).resyncs, 2);
+	/* its address gone, the link is like a pod's */
+	update(k, "198.18.82.0/26", "192.0.2.2", NULL, false);
+	assert_int_equal(system("ip addr del 198.51.100.1/24 dev pmx0"), 0);
+	pump(300);
+	assert_int_equal(kstats(k).resyncs, 3);
+	update(k, "198.18.83.0/26", "192.0.2.2", NULL, false);
+	pump(20);
+	assert_int_equal(
+	    system("ip link set pmx0 up && ip link set pmx0 down && "
+	           "ip link del pmx0"),
+	    0);
+	pump(300);
+	assert_int_equal(kstats(k).resyncs, 3);
+	assert_form("198.18.80.0/26", "via 192.0.2.2 v0");
+	assert_form("198.18.83.0/26", "via 192.0.2.2 v0");
+	assert_int_equal(kstats(k).repairs, 0);
+	kfree(k);
+}
+
+/*
+ * Removed by someone else: put back at once; removed again soon after, the
+ * repair waits 2 s, which a link coming up does not hurry.
+ */
+static void
+test_repair_backoff(void **state)
+{
+	struct kernel *k;
+	struct kernel_stats st;
+
+	if (!live)
+		skip();
+	k = knew(0);
+	update(k, "198.18.90.0/26", "192.0.2.2", NULL, false);
+	pump(20);
+	assert_int_equal(system("ip route del 198.18.90.0/26"), 0);
+	assert_true(wait_route("198.18.90.0/26", true, 500));
+	st = kstats(k);
+	assert_int_equal(st.repairs, 1);
+	assert_int_equal(st.repairs_held, 0);
+
+	assert_int_equal(system("ip route del 198.18.90.0/26"), 0);
+	pump(300);
+	assert_false(kfind("198.18.90.0/26", PROTO, NULL));
+	st = kstats(k);
+	assert_int_equal(st.repairs, 2);
+	assert_int_equal(st.repairs_held, 1);
+	assert_int_equal(st.queued, 1);
+	assert_int_equal(system("ip link add pmx0 type veth peer name pmx1 && "
+	                        "ip link set pmx0 up && ip link del pmx0"),
+	    0);
+	pump(300);
+	assert_false(kfind("198.18.90.0/26", PROTO, NULL));
+	assert_true(wait_route("198.18.90.0/26", true, 2000));
+	assert_int_equal(kstats(k).requests, 3);
+	kfree(k);
+}
+
+/*
+ * Two instances sharing the protocol (both adopted the route at start),
+ * wanting different next hops: each undoes the other, but the repairs back
+ * off instead of looping.
+ */
+static void
+test_fight(void **state)
+{
+	struct kernel *a, *b;
+	struct kernel_stats sa, sb;
+
+	if (!live)
+		skip();
+	assert_int_equal(system("ip route add 198.18.91.0/26 via 192.0.2.2 "
+	                        "proto 44"),
+	    0);
+	a = knew(0);
+	b = knew(0);
+	kernel_set_shaper(a, fake_shape, &pol);
+	update(a, "198.18.91.0/26", "192.0.2.2", NULL, false);
+	update(b, "198.18.91.0/26", "192.0.2.3", NULL, false);
+	pump(1500);
+	sa = kstats(a);
+	sb = kstats(b);
+	print_message("  1.5 s of a fight: %llu + %llu requests, %llu held\n",
+	    (unsigned long long)sa.requests, (unsigned long long)sb.requests,
+	    (unsigned long long)(sa.repairs_held + sb.repairs_held));
+	assert_true(sa.requests + sb.requests <= 8);
+	assert_true(sa.repairs_held + sb.repairs_held >= 1);
+	kfree(a);
+	kfree(b);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup(test_forms, setup),
-	    cmocka_unit_test_setup(test_other_protocols, setup),
-	    cmocka_unit_test_setup(test_adopt, setup),
-	    cmocka_unit_test_setup(test_stale_timer, setup),
-	    cmocka_unit_test_setup(test_repair, setup),
-	    cmocka_unit_test_setup(test_batch_10k, setup),
-	    cmocka_unit_test_setup(test_rib_entry, setup),
+	    cmocka_unit_test_setup_teardown(test_forms, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_other_protocols, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stale_timer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_repair, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_10k, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rib_entry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_skip_adopted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_link_cb, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stale_delete, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_blackhole6, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_retry_new_form, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_link_churn, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_repair_backoff, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fight, setup, teardown),
 	};
 	char err[256];
 	int rc;

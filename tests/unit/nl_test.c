@@ -5,7 +5,8 @@
  * and on malformed ones, then live checks in a private network namespace
  * made with unshare(CLONE_NEWNET) at start: a veth pair, install, replace,
  * delete, errors with their text, dumps filtered by protocol, a batch with
- * failures at known indexes, and a monitor socket.
+ * failures at known indexes, a monitor socket, an IPv6 blackhole without
+ * its "dev lo", and link and address notifications.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -326,6 +327,126 @@ test_decode_kernel(void **state)
 	assert_false(nl_route_is_clone((const void *)k_dump));
 }
 
+/*
+ * An IPv6 blackhole as the kernel dumps it: with RTA_OIF 1 (lo), which is
+ * no next hop; a route compared with what we sent must not carry it.
+ */
+static const uint8_t k_blackhole6[] = {
+    0x48, 0x00, 0x00, 0x00, 0x18, 0x00, 0x02, 0x00, /* NLM_F_MULTI */
+    0x01, 0x00, 0x00, 0x00, 0x39, 0x30, 0x00, 0x00, /**/
+    0x0a, 0x40, 0x00, 0x00, 0xfe, 0xc4, 0x00, 0x06, /* RTN_BLACKHOLE */
+    0x00, 0x00, 0x00, 0x00, /**/
+    0x08, 0x00, 0x0f, 0x00, 0xfe, 0x00, 0x00, 0x00, /* RTA_TABLE */
+    0x14, 0x00, 0x01, 0x00, 0x20, 0x01, 0x0d, 0xb8, /* RTA_DST */
+    0x00, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /**/
+    0x00, 0x00, 0x00, 0x00, /**/
+    0x08, 0x00, 0x06, 0x00, 0x00, 0x04, 0x00, 0x00, /* RTA_PRIORITY */
+    0x08, 0x00, 0x04, 0x00, 0x01, 0x00, 0x00, 0x00, /* RTA_OIF lo */
+};
+
+static void
+test_decode_blackhole6(void **state)
+{
+	struct nl_route r;
+	char err[128], s[NL_ROUTE_STRLEN];
+
+	assert_int_equal(
+	    nl_route_decode((const void *)k_blackhole6, &r, err, sizeof(err)),
+	    0);
+	assert_int_equal(r.type, RTN_BLACKHOLE);
+	assert_int_equal(r.nnh, 0);
+	assert_int_equal(r.nh[0].ifindex, 0);
+	assert_string_equal(nl_route_ntop(&r, s, sizeof(s)),
+	    "blackhole 2001:db8:9::/64 proto 196 metric 1024");
+}
+
+/* ---- link and address messages ---- */
+
+/* RTM_NEWLINK for ifindex 7 "pmx0", up, with IFLA_MTU 1500 first */
+static const uint8_t k_link[] = {
+    0x34, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, /* RTM_NEWLINK */
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /**/
+    0x00, 0x00, 0x01, 0x00, 0x07, 0x00, 0x00, 0x00, /* ether, index 7 */
+    0x03, 0x10, 0x01, 0x00, 0xff, 0xff, 0xff, 0xff, /* flags, change */
+    0x08, 0x00, 0x04, 0x00, 0xdc, 0x05, 0x00, 0x00, /* IFLA_MTU */
+    0x09, 0x00, 0x03, 0x00, 'p', 'm', 'x', '0', /* IFLA_IFNAME */
+    0x00, 0x00, 0x00, 0x00, /* NUL, padding */
+};
+
+/* the same with a 16-character name: one more than IFNAMSIZ holds */
+static const uint8_t k_link_long[] = {
+    0x40, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, /**/
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /**/
+    0x00, 0x00, 0x01, 0x00, 0x07, 0x00, 0x00, 0x00, /**/
+    0x03, 0x10, 0x01, 0x00, 0xff, 0xff, 0xff, 0xff, /**/
+    0x08, 0x00, 0x04, 0x00, 0xdc, 0x05, 0x00, 0x00, /**/
+    0x15, 0x00, 0x03, 0x00, 'a', 'b', 'c', 'd', /* IFLA_IFNAME */
+    'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', /**/
+    'm', 'n', 'o', 'p', 0x00, 0x00, 0x00, 0x00, /**/
+};
+
+/*
+ * RTM_NEWADDR 198.51.100.1/24 on ifindex 7: IFA_ADDRESS (the peer on a
+ * point-to-point link) 198.51.100.9 before IFA_LOCAL, as the kernel writes.
+ */
+static const uint8_t k_addr[] = {
+    0x28, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, /* RTM_NEWADDR */
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /**/
+    0x02, 0x18, 0x80, 0x00, 0x07, 0x00, 0x00, 0x00, /* /24 universe */
+    0x08, 0x00, 0x01, 0x00, 0xc6, 0x33, 0x64, 0x09, /* IFA_ADDRESS */
+    0x08, 0x00, 0x02, 0x00, 0xc6, 0x33, 0x64, 0x01, /* IFA_LOCAL */
+};
+
+/* RTM_DELADDR fe80::1/64 scope link on ifindex 7, IFA_ADDRESS only */
+static const uint8_t k_addr6[] = {
+    0x2c, 0x00, 0x00, 0x00, 0x15, 0x00, 0x00, 0x00, /* RTM_DELADDR */
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /**/
+    0x0a, 0x40, 0x80, 0xfd, 0x07, 0x00, 0x00, 0x00, /* /64 link */
+    0x14, 0x00, 0x01, 0x00, 0xfe, 0x80, 0x00, 0x00, /* IFA_ADDRESS */
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /**/
+    0x00, 0x00, 0x00, 0x01, /**/
+};
+
+static void
+test_decode_ifmsg(void **state)
+{
+	struct nl_ifinfo li;
+	struct nl_ifaddr ia;
+	char err[128], a[PREFIX_STRLEN];
+
+	assert_int_equal(
+	    nl_ifinfo_decode((const void *)k_link, &li, err, sizeof(err)), 0);
+	assert_int_equal(li.ifindex, 7);
+	assert_string_equal(li.name, "pmx0");
+	assert_true(li.flags & IFF_UP);
+
+	assert_int_equal(
+	    nl_ifaddr_decode((const void *)k_addr, &ia, err, sizeof(err)), 0);
+	assert_int_equal(ia.ifindex, 7);
+	assert_int_equal(ia.scope, RT_SCOPE_UNIVERSE);
+	assert_string_equal(
+	    prefix_ntop(&ia.prefix, a, sizeof(a)), "198.51.100.1/24");
+
+	assert_int_equal(
+	    nl_ifaddr_decode((const void *)k_addr6, &ia, err, sizeof(err)), 0);
+	assert_int_equal(ia.scope, RT_SCOPE_LINK);
+	assert_string_equal(
+	    prefix_ntop(&ia.prefix, a, sizeof(a)), "fe80::1/64");
+
+	/* a link message without a name is still a link */
+	{
+		uint8_t buf[64] __attribute__((aligned(4)));
+
+		memcpy(buf, k_link, 40);
+		((struct nlmsghdr *)buf)->nlmsg_len = 40;
+		assert_int_equal(
+		    nl_ifinfo_decode((const void *)buf, &li, err, sizeof(err)),
+		    0);
+		assert_string_equal(li.name, "");
+		assert_int_equal(li.ifindex, 7);
+	}
+}
+
 /* a copy of base with bytes replaced at off, and the length fixed */
 struct bad {
 	const char *name;
@@ -383,6 +504,75 @@ static const struct bad bads[] = {
     {"header", v_native, sizeof(v_native), 0, {0}, 0, 8,
         "shorter than its header"},
 };
+
+static const struct bad bad_links[] = {
+    {"ifinfomsg", k_link, sizeof(k_link), 0, {0}, 0, 28, "truncated ifinfomsg"},
+    {"header", k_link, sizeof(k_link), 0, {0}, 0, 8, "shorter than its header"},
+    {"not a link", k_link, sizeof(k_link), 4, {0x14}, 1, -1,
+        "message type 20 is not a link"},
+    {"index 0", k_link, sizeof(k_link), 20, {0x00}, 1, -1, "interface index 0"},
+    {"name without NUL", k_link, sizeof(k_link), 40, {0x08}, 1, 48,
+        "IFLA_IFNAME of 4 bytes, without its NUL"},
+    {"name too long", k_link_long, sizeof(k_link_long), 0, {0}, 0, -1,
+        "IFLA_IFNAME of 17 bytes, too long"},
+    {"attr overrun", k_link, sizeof(k_link), 40, {0x20, 0x00}, 2, -1,
+        "runs past its message"},
+    {"attr short", k_link, sizeof(k_link), 32, {0x02, 0x00}, 2, -1,
+        "shorter than its header"},
+};
+
+static const struct bad bad_addrs[] = {
+    {"ifaddrmsg", k_addr, sizeof(k_addr), 0, {0}, 0, 20, "truncated ifaddrmsg"},
+    {"not an address", k_addr, sizeof(k_addr), 4, {0x10}, 1, -1,
+        "message type 16 is not an address"},
+    {"family", k_addr, sizeof(k_addr), 16, {0x07}, 1, -1, "address family 7"},
+    {"prefix length", k_addr, sizeof(k_addr), 17, {0x21}, 1, -1,
+        "prefix length 33"},
+    {"index 0", k_addr, sizeof(k_addr), 20, {0x00}, 1, -1, "interface index 0"},
+    {"no address", k_addr, sizeof(k_addr), 0, {0}, 0, 24,
+        "no IFA_LOCAL or IFA_ADDRESS"},
+    {"v6 size in v4", k_addr6, sizeof(k_addr6), 16, {0x02, 0x18}, 2, -1,
+        "attribute 1: bad length 16"},
+    {"local short", k_addr, sizeof(k_addr), 32, {0x07, 0x00}, 2, -1,
+        "attribute 2: bad length 3"},
+    {"attr overrun", k_addr, sizeof(k_addr), 32, {0x0c, 0x00}, 2, -1,
+        "runs past its message"},
+};
+
+static void
+test_decode_bad_ifmsg(void **state)
+{
+	uint8_t buf[256] __attribute__((aligned(4)));
+	struct nlmsghdr *nlh = (void *)buf;
+	struct nl_ifinfo li;
+	struct nl_ifaddr ia;
+	char err[128];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(bad_links) / sizeof(bad_links[0]) +
+	         sizeof(bad_addrs) / sizeof(bad_addrs[0]);
+	     i++) {
+		const struct bad *b =
+		    i < sizeof(bad_links) / sizeof(bad_links[0])
+		    ? &bad_links[i]
+		    : &bad_addrs[i - sizeof(bad_links) / sizeof(bad_links[0])];
+
+		memcpy(buf, b->base, b->len);
+		memcpy(buf + b->off, b->patch, b->npatch);
+		if (b->cut >= 0)
+			nlh->nlmsg_len = (uint32_t)b->cut;
+		err[0] = '\0';
+		rc = b->base == k_link || b->base == k_link_long
+		    ? nl_ifinfo_decode(nlh, &li, err, sizeof(err))
+		    : nl_ifaddr_decode(nlh, &ia, err, sizeof(err));
+		if (rc != -1 || strstr(err, b->want) == NULL) {
+			print_error("%s: err \"%s\", want \"%s\"\n", b->name,
+			    err, b->want);
+			fail();
+		}
+	}
+}
 
 static void
 test_decode_bad(void **state)
@@ -736,6 +926,105 @@ test_live_batch(void **state)
 	nl_close(nl);
 }
 
+/* an IPv6 blackhole reads back from a dump without next hops */
+static void
+test_live_blackhole6(void **state)
+{
+	struct nl *nl;
+	struct nl_route r;
+	struct found f;
+	char err[256];
+
+	if (!live)
+		skip();
+	assert_non_null(nl = nl_open(0, err, sizeof(err)));
+	route_init(&r, "2001:db8:9::/64");
+	r.type = RTN_BLACKHOLE;
+	assert_int_equal(
+	    talk_route(nl, RTM_NEWROUTE, CE, &r, err, sizeof(err)), 0);
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(nl_route_dump(nl, AF_INET6, PROTO, RT_TABLE_MAIN,
+	                     collect_cb, &f, err, sizeof(err)),
+	    0);
+	assert_int_equal(f.n, 1);
+	assert_int_equal(f.r[0].type, RTN_BLACKHOLE);
+	assert_int_equal(f.r[0].nnh, 0);
+	assert_int_equal(
+	    talk_route(nl, RTM_DELROUTE, 0, &r, err, sizeof(err)), 0);
+	nl_close(nl);
+}
+
+struct ifseen {
+	unsigned int ifindex; /* of pmx0 */
+	int newlink, dellink, newaddr, bad;
+};
+
+static int
+ifmsg_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct ifseen *s = arg;
+	struct nl_ifinfo li;
+	struct nl_ifaddr ia;
+	char err[128], a[PREFIX_STRLEN];
+
+	switch (nlh->nlmsg_type) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
+		if (nl_ifinfo_decode(nlh, &li, err, sizeof(err)) == -1) {
+			s->bad++;
+			break;
+		}
+		if (strcmp(li.name, "pmx0") != 0)
+			break;
+		s->ifindex = li.ifindex;
+		if (nlh->nlmsg_type == RTM_NEWLINK)
+			s->newlink++;
+		else
+			s->dellink++;
+		break;
+	case RTM_NEWADDR:
+		if (nl_ifaddr_decode(nlh, &ia, err, sizeof(err)) == -1) {
+			s->bad++;
+			break;
+		}
+		if (ia.ifindex == s->ifindex &&
+		    strcmp(prefix_ntop(&ia.prefix, a, sizeof(a)),
+		        "198.51.100.1/24") == 0 &&
+		    ia.scope == RT_SCOPE_UNIVERSE)
+			s->newaddr++;
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+/* link and address notifications decode as what `ip` did */
+static void
+test_live_ifmsg(void **state)
+{
+	struct nl *mon;
+	struct ifseen s;
+	char err[256];
+
+	if (!live)
+		skip();
+	memset(&s, 0, sizeof(s));
+	assert_non_null(
+	    mon = nl_open(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+	        err, sizeof(err)));
+	assert_int_equal(system("ip link add pmx0 type veth peer name pmx1 && "
+	                        "ip addr add 198.51.100.1/24 dev pmx0"),
+	    0);
+	assert_int_equal(nl_recv(mon, ifmsg_cb, &s), 0);
+	assert_int_equal(s.ifindex, if_nametoindex("pmx0"));
+	assert_true(s.newlink >= 1);
+	assert_int_equal(s.newaddr, 1);
+	assert_int_equal(system("ip link del pmx0"), 0);
+	assert_int_equal(nl_recv(mon, ifmsg_cb, &s), 0);
+	assert_int_equal(s.dellink, 1);
+	assert_int_equal(s.bad, 0);
+	nl_close(mon);
+}
+
 struct seen {
 	int newr, delr;
 	unsigned int pid;
@@ -792,12 +1081,17 @@ main(void)
 	    cmocka_unit_test(test_encode_vectors),
 	    cmocka_unit_test(test_decode_vectors),
 	    cmocka_unit_test(test_decode_kernel),
+	    cmocka_unit_test(test_decode_blackhole6),
+	    cmocka_unit_test(test_decode_ifmsg),
+	    cmocka_unit_test(test_decode_bad_ifmsg),
 	    cmocka_unit_test(test_decode_bad),
 	    cmocka_unit_test(test_decode_bad_nexthops),
 	    cmocka_unit_test(test_encode_errors),
 	    cmocka_unit_test(test_live_routes),
 	    cmocka_unit_test(test_live_batch),
 	    cmocka_unit_test(test_live_monitor),
+	    cmocka_unit_test(test_live_blackhole6),
+	    cmocka_unit_test(test_live_ifmsg),
 	};
 
 	if (unshare(CLONE_NEWNET) == -1)
