@@ -234,6 +234,9 @@ start_bgpd(struct bgpd_config *conf)
 	}
 	if (bgpd_start(bgpd) == -1)
 		return -1;
+	/* sessions can learn routes from now on: adopted ones wait so long */
+	if (kernel != NULL)
+		kernel_stale_arm(kernel);
 	log_info("started: AS %u, router id %u.%u.%u.%u", conf->asn,
 	    conf->router_id >> 24, (conf->router_id >> 16) & 0xff,
 	    (conf->router_id >> 8) & 0xff, conf->router_id & 0xff);

@@ -43,6 +43,7 @@ struct node_ds {
 	struct kernel *kernel;
 	struct node_shaper shaper;
 	bool have_shaper;
+	bool links_changed; /* a tunnel device came, went or was made again */
 	char lasterr[256]; /* the last derivation error, logged once */
 };
 
@@ -261,9 +262,13 @@ ds_derive(struct node_ds *ds)
 		log_info(
 		    "datastore: node %s is usable again", ds->file->node_name);
 	ds->lasterr[0] = '\0';
-	/* the neighbours follow the VTEPs, which are part of the policy */
-	if (ds_shaper(ds))
+	/*
+	 * The neighbours follow the VTEPs, which are part of the policy, and
+	 * a vxlan.calico made again (same MAC, so the same VTEPs) lost them.
+	 */
+	if (ds_shaper(ds) || ds->links_changed)
 		ds_vxlan(ds);
+	ds->links_changed = false;
 	if (ds->applied != NULL && node_ds_config_same(ds->applied, nc)) {
 		config_free(nc);
 		return;
@@ -367,10 +372,32 @@ node_ds_set_file(struct node_ds *ds, const struct bgpd_config *file)
 	ds_derive(ds);
 }
 
+/*
+ * tunl0 or vxlan.calico appeared, went, or came back with a new index
+ * (podmesh-node makes vxlan.calico again when its settings change): the
+ * policy holds their indexes, so derive again, without waiting for etcd.
+ */
+static void
+ds_link(void *arg, unsigned int ifindex, const char *ifname, bool gone)
+{
+	struct node_ds *ds = arg;
+	struct timeval tv = {0, DS_DEBOUNCE_US};
+
+	if (strcmp(ifname, DS_TUNL) != 0 && strcmp(ifname, DS_VXLAN) != 0)
+		return;
+	log_info("%s %s (index %u): shaping routes again", ifname,
+	    gone ? "gone" : "changed", ifindex);
+	ds->links_changed = true;
+	if (!evtimer_pending(ds->debounce, NULL))
+		evtimer_add(ds->debounce, &tv);
+}
+
 void
 node_ds_set_kernel(struct node_ds *ds, struct kernel *k)
 {
 	ds->kernel = k;
+	if (k != NULL)
+		kernel_set_link_cb(k, ds_link, ds);
 	if (k != NULL && wcache_synced(ds->wc)) {
 		ds_shaper(ds);
 		ds_vxlan(ds);
