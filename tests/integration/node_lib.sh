@@ -20,6 +20,15 @@
 #   POD     a pod: eth0 with its IPAM address /32, default via 169.254.1.1;
 #           the node side is "cali<POD>" with proxy_arp and a /32 route
 #
+# Dual stack (optional): `node_add NODE v6` gives the node 2001:db8:1::1I/64
+# on eth0 too (first subnet only), IPv6 forwarding, and podmesh-node
+# IP6=<it>/64 unless the test passes IP6; `pod_add NODE POD v6` gives the
+# pod an IPv6 address from IPAM as well (/128 on eth0, default route via
+# fe80::ecee:eeff:feee:eeee, the link-local of the node side whose MAC is
+# ee:ee:ee:ee:ee:ee, as Calico's CNI wires it; /128 route and proxy_ndp on
+# the node side).  The session checks (expect_sessions, expect_mesh) then
+# want a session per family that both ends have, as Calico's mesh peers.
+#
 # Names: nodes n1..n9 (the digit gives the address), pods any short name.
 # The cluster is torn down by cluster_down (so a test can build several
 # in turn) or by lib.sh's cleanup trap.
@@ -49,6 +58,9 @@ PODS=()
 declare -A POD_IP	# pod -> address
 declare -A POD_NODE	# pod -> node
 NODE_TWO_SUBNETS=0
+declare -A NODE_IP6	# node -> IPv6 underlay address (dual-stack nodes)
+declare -A POD_IP6	# pod -> IPv6 address (pods added with v6)
+NODE_LL6=fe80::ecee:eeff:feee:eeee # link-local of MAC ee:ee:ee:ee:ee:ee
 
 for _c in etcd etcdctl jq curl python3 bridge; do
 	command -v $_c >/dev/null || fail "$_c not installed"
@@ -74,6 +86,8 @@ node_dump() {
 	for n in "${NODES[@]}"; do
 		echo "----- kernel of $n -----"
 		ip -n "$(ns "$n")" -d -4 route show table main 2>&1 | head -40
+		[ -n "${NODE_IP6[$n]:-}" ] &&
+		    ip -n "$(ns "$n")" -d -6 route show table main 2>&1 | head -40
 		ip -n "$(ns "$n")" neigh show dev vxlan.calico 2>/dev/null
 		bridge -n "$(ns "$n")" fdb show dev vxlan.calico 2>/dev/null
 		if [ -s "$PM_TMP/$n.node.log" ]; then
@@ -133,10 +147,21 @@ _node_plug() {
 	    ip -n "$(ns "$n")" link set "$ifn" up || fail "$addr on $n:$ifn"
 }
 
-# node_add NODE [subnet=1|2]: a node namespace on the underlay.
+# node_add NODE [subnet=1|2] [v6]: a node namespace on the underlay; v6
+# adds 2001:db8:1::1I/64 (nodad) on eth0 and IPv6 forwarding.
 node_add() {
-	local n=$1 subnet=${2:-subnet=1} i
+	local n=$1 subnet=subnet=1 v6="" i a
+	shift
+	for a in "$@"; do
+		case $a in
+		subnet=*) subnet=$a ;;
+		v6) v6=1 ;;
+		*) fail "node_add $n: unknown argument '$a'" ;;
+		esac
+	done
 	i=$(node_index "$n")
+	[ -z "$v6" ] || [ "$subnet" = subnet=1 ] ||
+	    fail "node_add $n: v6 on the first subnet only"
 	ns_add "$n"
 	nsx "$n" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
 	    net.ipv4.conf.default.rp_filter=0 >/dev/null
@@ -157,6 +182,12 @@ node_add() {
 	NODE_LEN[$n]=24
 	ip -n "$(ns "$n")" route add default via "${NODE_GW[$n]}" ||
 	    fail "default route in $n"
+	if [ -n "$v6" ]; then
+		NODE_IP6[$n]=2001:db8:1::1$i
+		nsx "$n" sysctl -qw net.ipv6.conf.all.forwarding=1 >/dev/null &&
+		    ip -n "$(ns "$n")" addr add "${NODE_IP6[$n]}/64" dev eth0 nodad ||
+		    fail "IPv6 underlay address in $n"
+	fi
 	NODES+=("$n")
 }
 
@@ -216,12 +247,13 @@ nctl() {
 # ETCD_ENDPOINTS, and the VARs (CALICO_IPV4POOL_*, IP=autodetect, ...).
 # Fails unless it exits 0.
 node_start() {
-	local n=$1 out=$PM_TMP/$1.node.log rc=0
+	local n=$1 out=$PM_TMP/$1.node.log rc=0 ip6=()
 	shift
 	{
 		echo "=== podmesh-node $* ($(_pm_elapsed)s)"
 	} >>"$out"
-	env NODENAME="$n" IP="${NODE_IP[$n]}/${NODE_LEN[$n]}" \
+	[ -n "${NODE_IP6[$n]:-}" ] && ip6=("IP6=${NODE_IP6[$n]}/64")
+	env NODENAME="$n" IP="${NODE_IP[$n]}/${NODE_LEN[$n]}" "${ip6[@]}" \
 	    ETCD_ENDPOINTS="$NODE_ETCD_URL" "$@" \
 	    ip netns exec "$(ns "$n")" timeout 30 "$PODMESH_NODE" \
 	    >>"$out" 2>&1 || rc=$?
@@ -283,12 +315,15 @@ node_peers() {
 	    jq -r '.[] | "\(.address) \(.state)"' | sort
 }
 
-# _node_mesh_ok NODE PEER...: Established with exactly the PEERs (nodes).
+# _node_mesh_ok NODE PEER...: Established with exactly the PEERs (nodes),
+# over IPv6 too with those that have an IPv6 address when NODE has one.
 _node_mesh_ok() {
 	local n=$1 p want=
 	shift
 	for p in "$@"; do
 		want+="${NODE_IP[$p]} Established"$'\n'
+		[ -n "${NODE_IP6[$n]:-}" ] && [ -n "${NODE_IP6[$p]:-}" ] &&
+		    want+="${NODE_IP6[$p]} Established"$'\n'
 	done
 	[ "$(node_peers "$n")" = "$(sort <<<"${want%$'\n'}")" ]
 }
@@ -319,12 +354,14 @@ expect_mesh() {
 # ---------------------------------------------------------------------------
 # Pods
 
-# pod_add NODE POD [ipam-assign-args...]: an address from IPAM
+# pod_add NODE POD [v6] [ipam-assign-args...]: an address from IPAM
 # (podmeshctl ipam assign --node NODE --handle test.POD ...), a pod
-# namespace POD with it on eth0, wired to NODE as Calico's CNI does.
+# namespace POD with it on eth0, wired to NODE as Calico's CNI does; v6: an
+# IPv6 address too (the same handle, --ipv6), see the header.
 pod_add() {
-	local n=$1 p=$2 ip hif
+	local n=$1 p=$2 ip hif v6=""
 	shift 2
+	[ "${1:-}" = v6 ] && { v6=1; shift; }
 	ip=$(nctl ipam assign --node "$n" --handle "test.$p" "$@" 2>"$PM_TMP/assign.err") ||
 	    fail "ipam assign --node $n --handle test.$p $*: $(cat "$PM_TMP/assign.err")"
 	[[ $ip =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
@@ -334,6 +371,9 @@ pod_add() {
 	ns_add "$p"
 	ip link add "$hif" netns "$(ns "$n")" type veth peer name eth0 \
 	    netns "$(ns "$p")" || fail "veth for pod $p"
+	# before it is up: its link-local address derives from the MAC
+	[ -n "$v6" ] && { ip -n "$(ns "$n")" link set "$hif" \
+	    address ee:ee:ee:ee:ee:ee || fail "MAC of $hif"; }
 	ip -n "$(ns "$n")" link set "$hif" up &&
 	    nsx "$n" sysctl -qw "net.ipv4.conf.$hif.proxy_arp=1" \
 	    "net.ipv4.neigh.$hif.proxy_delay=0" >/dev/null &&
@@ -347,7 +387,28 @@ pod_add() {
 	POD_IP[$p]=$ip
 	POD_NODE[$p]=$n
 	PODS+=("$p")
-	log "pod $p on $n: $ip"
+	[ -n "$v6" ] && _pod_add6 "$n" "$p" "$hif"
+	log "pod $p on $n: $ip${POD_IP6[$p]:+ ${POD_IP6[$p]}}"
+}
+
+# _pod_add6 NODE POD HOSTIF: the pod's IPv6 address, as Calico's CNI sets
+# it: the node side has MAC ee:ee:ee:ee:ee:ee (pod_add), so the pod's
+# default route is via that side's link-local address; proxy_ndp on the
+# node side.
+_pod_add6() {
+	local n=$1 p=$2 hif=$3 ip
+	ip=$(nctl ipam assign --node "$n" --handle "test.$p" --ipv6 \
+	    2>"$PM_TMP/assign.err") ||
+	    fail "ipam assign --node $n --handle test.$p --ipv6: $(cat "$PM_TMP/assign.err")"
+	[[ $ip =~ ^[0-9a-fA-F:]+$ && $ip == *:* ]] ||
+	    fail "ipam assign --ipv6 printed '$ip', not an IPv6 address"
+	nsx "$n" sysctl -qw "net.ipv6.conf.$hif.proxy_ndp=1" >/dev/null &&
+	    ip -n "$(ns "$n")" -6 route add "$ip/128" dev "$hif" ||
+	    fail "node side of pod $p in $n (IPv6)"
+	ip -n "$(ns "$p")" addr add "$ip/128" dev eth0 nodad &&
+	    ip -n "$(ns "$p")" -6 route add default via "$NODE_LL6" dev eth0 ||
+	    fail "pod $p's side (IPv6)"
+	POD_IP6[$p]=$ip
 }
 
 # The machine has no ping(8) (iputils is not among the CI packages): ICMP
@@ -355,7 +416,9 @@ pod_add() {
 #   pmping.py DEST [COUNT [INTERVAL [WAIT]]]
 # sends an echo request every INTERVAL s (COUNT of them, 0 = until SIGINT or
 # SIGTERM), waits up to WAIT s for each reply, prints "TX packets
-# transmitted, RX received" and exits 0 if any reply came.
+# transmitted, RX received" and exits 0 if any reply came.  An IPv6 DEST
+# gets ICMPv6 echo (the kernel fills in that checksum, RFC 3542 §3.1, and
+# hands replies over without the IPv6 header).
 cat >"$PM_TMP/pmping.py" <<'PYEOF'
 import os, select, signal, socket, struct, sys, time
 
@@ -379,15 +442,23 @@ def on_sig(*_):
 
 signal.signal(signal.SIGINT, on_sig)
 signal.signal(signal.SIGTERM, on_sig)
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+v6 = ":" in dst
+if v6:
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    dst_bin = socket.inet_pton(socket.AF_INET6, dst)
+    t_req, t_rep = 128, 129
+else:
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    t_req, t_rep = 8, 0
 ident = os.getpid() & 0xFFFF
 tx = rx = seq = 0
 while not stop and (count == 0 or tx < count):
     seq = (seq + 1) & 0xFFFF
     t0 = time.monotonic()
     body = struct.pack("!d", t0) + b"podmesh"
-    hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
-    pkt = struct.pack("!BBHHH", 8, 0, csum(hdr + body), ident, seq) + body
+    hdr = struct.pack("!BBHHH", t_req, 0, 0, ident, seq)
+    ck = 0 if v6 else csum(hdr + body)
+    pkt = struct.pack("!BBHHH", t_req, 0, ck, ident, seq) + body
     try:
         s.sendto(pkt, (dst, 0))
     except OSError:
@@ -405,11 +476,20 @@ while not stop and (count == 0 or tx < count):
         if not r:
             break
         data, addr = s.recvfrom(2048)
-        ihl = (data[0] & 0x0F) * 4
-        if len(data) < ihl + 8 or addr[0] != dst:
+        if v6:
+            ihl = 0
+            try:
+                same = socket.inet_pton(socket.AF_INET6,
+                                        addr[0].split("%")[0]) == dst_bin
+            except OSError:
+                same = False
+        else:
+            ihl = (data[0] & 0x0F) * 4
+            same = addr[0] == dst
+        if len(data) < ihl + 8 or not same:
             continue
         typ, _, _, rid, rseq = struct.unpack("!BBHHH", data[ihl:ihl + 8])
-        if typ == 0 and rid == ident and rseq == seq:
+        if typ == t_rep and rid == ident and rseq == seq:
             rx += 1
             break
     rest = t0 + interval - time.monotonic()
@@ -428,10 +508,24 @@ pod_ping() {
 	ok "ping $1 (${POD_NODE[$1]}) -> $2 (${POD_NODE[$2]})"
 }
 
-# pod_ping_start FROM TO: ping every 0.2 s in the background (0.5 s to
-# answer each), until pod_ping_stop prints "TX RX".
+# pod_ping6 FROM TO [TIMEOUT=5]: FROM's pod reaches TO's IPv6 address.
+pod_ping6() {
+	local t=${3:-5}
+	[ -n "${POD_IP6[$1]:-}" ] && [ -n "${POD_IP6[$2]:-}" ] ||
+	    fail "pod_ping6 $1 $2: not both pods have an IPv6 address"
+	wait_until "$t" nsx "$1" python3 "$PM_TMP/pmping.py" "${POD_IP6[$2]}" 1 1 1 ||
+	    fail "IPv6 ping from pod $1 (${POD_IP6[$1]}, ${POD_NODE[$1]}) to pod $2" \
+	    "(${POD_IP6[$2]}, ${POD_NODE[$2]}) failed for ${t}s"
+	ok "ping6 $1 (${POD_NODE[$1]}) -> $2 (${POD_NODE[$2]})"
+}
+
+# pod_ping_start FROM TO [v6]: ping every 0.2 s in the background (0.5 s
+# to answer each), until pod_ping_stop prints "TX RX"; v6: TO's IPv6
+# address (one pinger per FROM TO pair either way).
 pod_ping_start() {
-	ip netns exec "$(ns "$1")" python3 "$PM_TMP/pmping.py" "${POD_IP[$2]}" \
+	local dst=${POD_IP[$2]}
+	[ "${3:-}" = v6 ] && dst=${POD_IP6[$2]}
+	ip netns exec "$(ns "$1")" python3 "$PM_TMP/pmping.py" "$dst" \
 	    0 0.2 0.5 >"$PM_TMP/ping-$1-$2.out" 2>&1 &
 	PM_PID["ping:$1-$2"]=$!
 }
@@ -581,6 +675,61 @@ expect_no_kroute() {
 
 _node_table_is() {
 	[ "$(node_routes "$1")" = "$2" ]
+}
+
+# IPv6 (dual-stack nodes): the same, for the IPv6 main table.  An IPv6
+# blackhole shows "dev lo": dropped, so lines read as IPv4's.
+#	2001:db8:100::40/122 via 2001:db8:1::12 dev eth0
+#	blackhole 2001:db8:100::/122
+
+# node_routes6 NODE: its IPv6 proto-44 routes in the main table, normalised.
+node_routes6() {
+	ip -n "$(ns "$1")" -d -6 route show table main proto "$NODE_PROTO" |
+	    _node_norm | sed 's/^\(blackhole [^ ]*\) dev lo$/\1/'
+}
+
+# node_blocks6 NODE: CIDRs of NODE's confirmed IPv6 block affinities.
+node_blocks6() {
+	ectl get --prefix "/calico/ipam/v2/host/$1/ipv6/block/" -w json |
+	    jq -r '.kvs[]? | select((.value | @base64d | fromjson |
+	        .state // "confirmed") == "confirmed") | .key | @base64d |
+	        sub(".*/"; "") | sub("-(?<l>[0-9]+)$"; "/\(.l)")' | sort
+}
+
+# node_expected6 NODE [NODES...]: the IPv6 routes NODE should hold: a
+# blackhole per own block, the others' blocks natively via their IPv6
+# underlay address (Calico has no IPv6 tunnels in BIRD mode).
+node_expected6() {
+	local n=$1 o b
+	shift
+	[ $# -gt 0 ] || set -- "${NODES[@]}"
+	for o in "$@"; do
+		if [ "$o" = "$n" ]; then
+			node_blocks6 "$n" | sed 's/^/blackhole /'
+			continue
+		fi
+		[ -n "${NODE_IP6[$o]:-}" ] || continue
+		for b in $(node_blocks6 "$o"); do
+			echo "$b via ${NODE_IP6[$o]} dev eth0"
+		done
+	done | sort
+}
+
+_node_table6_is() {
+	[ "$(node_routes6 "$1")" = "$2" ]
+}
+
+# expect_table6 NODE TIMEOUT [NODES...]: NODE's IPv6 routes become exactly
+# node_expected6's within TIMEOUT s.
+expect_table6() {
+	local n=$1 t=$2 want
+	shift 2
+	want=$(node_expected6 "$n" "$@")
+	[ -n "$want" ] || fail "$n: no IPv6 blocks anywhere to expect"
+	wait_until "$t" _node_table6_is "$n" "$want" ||
+	    fail "$n: IPv6 kernel routes (proto $NODE_PROTO) not as expected within ${t}s:" \
+	    $'\n'"$(diff <(echo "$want") <(node_routes6 "$n") | sed 's/^/    /')"
+	ok "$n: $(wc -l <<<"$want") IPv6 routes, native"
 }
 
 # ---------------------------------------------------------------------------
@@ -747,4 +896,6 @@ cluster_down() {
 	NODE_YAML=()
 	NODE_KERNEL=()
 	NODE_TWO_SUBNETS=0
+	NODE_IP6=()
+	POD_IP6=()
 }

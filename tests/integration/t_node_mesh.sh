@@ -22,7 +22,8 @@
 # VXLAN "via <remote VTEP> dev vxlan.calico onlink" with permanent ARP and
 # FDB entries for the remote VTEP MAC); pods ping each other across nodes
 # (native, VXLAN, and CrossSubnet's native half); podmesh-bgpd exits 0 on
-# SIGTERM with no sanitizer report.  ~60 s.
+# SIGTERM with no sanitizer report; in VXLAN, vxlan.calico deleted and
+# made again by podmesh-node gets its routes and neighbours back.  ~60 s.
 PM_TIMEOUT=240
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/node_lib.sh"
@@ -166,6 +167,17 @@ mesh_cluster() {
 		pod_ping pa pb
 		;;
 	esac
+	if [ "$mode" = vxlan ]; then
+		# vxlan.calico made again (podmesh-node after the device was
+		# lost): a new index, routes and neighbours gone with the old
+		# one; podmesh-bgpd hears the link and puts them back
+		ip -n "$(ns n1)" link del vxlan.calico || fail "del vxlan.calico"
+		node_start n1 "${env[@]}"
+		expect_table n1 vxlan 10
+		check_vxlan n1
+		pod_ping pa pb
+		ok "n1: routes and neighbours back on the new vxlan.calico"
+	fi
 	# the pods' own /32 routes are not podmesh's: left alone
 	for p in "${PODS[@]}"; do
 		ip -n "$(ns "${POD_NODE[$p]}")" route show "${POD_IP[$p]}/32" |
