@@ -19,6 +19,7 @@
 #include "bgp/bgpd.h"
 #include "bgp/kernel.h"
 #include "node/dsmode.h"
+#include "store/store.h"
 
 #define DEFAULT_CONFIG "/etc/podmesh/bgpd.yaml"
 #define PODMESH_VERSION "0.1.0"
@@ -274,6 +275,7 @@ main(int argc, char *argv[])
 	int ch, check = 0;
 
 	log_init("podmesh-bgpd", LOG_LVL_INFO);
+	store_init();
 	while ((ch = getopt_long(argc, argv, "c:ndhV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
