@@ -212,14 +212,22 @@ static void
 on_sync_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct timeval tv = {SYNC_CHECK_SECS, 0};
+	struct kernel_stats ks;
 
+	kernel_stats_get(kernel, &ks);
+	if (bgpd != NULL && ks.adopted == 0 && bgpd->restarting) {
+		/* the stale time removed them: nothing is restarting */
+		log_info("adopted kernel routes gone: restart over");
+		bgpd->restarting = false;
+		return;
+	}
 	if (!rib_converged()) {
 		evtimer_add(sync_ev, &tv);
 		return;
 	}
 	log_info("routes converged: removing stale kernel routes");
 	kernel_synced(kernel);
-	bgpd->restarting = false; /* new sessions: no R bit */
+	bgpd->restarting = false; /* OPENs from now on: R and F clear */
 }
 
 static int

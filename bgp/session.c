@@ -265,10 +265,27 @@ session_local_addr(const struct peer *p)
 	return p->conn != NULL ? &p->conn->local : NULL;
 }
 
+/*
+ * Our OPEN as of now: the R and F bits say whether we are restarting at
+ * the moment we send it (RFC 4724 §3), not when the peer was made.
+ */
+static struct ibuf *
+peer_open_msg(struct peer *p)
+{
+	struct bgp_open *o = &p->local_open;
+	enum aid aid;
+
+	o->caps.gr_restarting = p->bgpd->restarting;
+	for (aid = 0; aid < AID_MAX; aid++)
+		o->caps.gr_af_fwd[aid] =
+		    o->caps.gr_af[aid] && p->bgpd->restarting;
+	return open_build(o);
+}
+
 static void
 session_send_open(struct peer *p)
 {
-	struct ibuf *msg = open_build(&p->local_open);
+	struct ibuf *msg = peer_open_msg(p);
 
 	if (msg == NULL)
 		fatalx("cannot encode OPEN");
@@ -449,16 +466,13 @@ peer_local_open(struct peer *p)
 	 */
 	o->caps.gr = p->conf->graceful_restart;
 	o->caps.gr_time = gc->gr_time;
-	o->caps.gr_restarting = p->bgpd->restarting;
 	for (aid = 0; aid < AID_MAX; aid++) {
 		o->caps.mp[aid] = p->conf->families[aid];
 		if (o->caps.mp[aid])
 			o->caps.addpath[aid] = p->conf->add_paths;
 		o->caps.gr_af[aid] =
 		    o->caps.gr && o->caps.mp[aid] && gc->kernel.enabled;
-		o->caps.gr_af_fwd[aid] =
-		    o->caps.gr_af[aid] && p->bgpd->restarting;
-	}
+	} /* R and F: peer_open_msg, when the OPEN is sent */
 }
 
 struct peer *
@@ -994,7 +1008,7 @@ session_accept(struct evconnlistener *lev, evutil_socket_t fd,
 			conn_close(p->incoming);
 		p->incoming = c;
 		/* our OPEN on it, so either connection can win */
-		conn_write(c, open_build(&p->local_open));
+		conn_write(c, peer_open_msg(p));
 		break;
 	case STATE_ESTABLISHED:
 		/*
@@ -1011,7 +1025,7 @@ session_accept(struct evconnlistener *lev, evutil_socket_t fd,
 			if (p->incoming != NULL)
 				conn_close(p->incoming);
 			p->incoming = c;
-			conn_write(c, open_build(&p->local_open));
+			conn_write(c, peer_open_msg(p));
 		} else {
 			peer_log(p, LOG_LVL_INFO,
 			    "connection refused: session is Established");
