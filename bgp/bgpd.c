@@ -394,10 +394,12 @@ bgpd_reload(struct bgpd *b, struct bgpd_config *nc)
 	/*
 	 * Listeners carry the TCP-MD5 keys: rebuild them when those or the
 	 * address change, not on every reload (datastore mode reloads on
-	 * every peer change, and a rebuilt socket drops pending accepts).
+	 * every peer change, and a rebuilt socket drops pending accepts),
+	 * or when an earlier attempt failed.
 	 */
-	if (bgpd_listen_changed(old, nc) && listener_setup(b) == -1 &&
-	    nc->listen_port != 0)
+	if ((bgpd_listen_changed(old, nc) ||
+	        (b->listeners == NULL && nc->listen_port != 0)) &&
+	    listener_setup(b) == -1 && nc->listen_port != 0)
 		log_warnx("reload: cannot listen on port %u; incoming "
 		          "sessions are refused until this is fixed",
 		    nc->listen_port);
