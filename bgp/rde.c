@@ -118,8 +118,10 @@ rde_update(struct peer *p, struct ibuf *body)
 			continue;
 		}
 		if (config_import_refused(b->conf, &n->p)) {
-			/* and forget an earlier announcement of it */
-			/* another node claiming our addresses: say so */
+			/*
+			 * Another node claiming our addresses: say so, and
+			 * forget an earlier announcement of it.
+			 */
 			peer_log(p, LOG_LVL_INFO,
 			    "refusing %s: one of our blocks or inside one",
 			    prefix_ntop(&n->p, buf, sizeof(buf)));

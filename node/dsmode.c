@@ -211,7 +211,8 @@ ds_shaper(struct node_ds *ds)
 	if (node_shaper_build(&ns, ds->wc, ds->file->node_name,
 	        ds_ifindex(DS_TUNL), ds_ifindex(DS_VXLAN), err,
 	        sizeof(err)) == -1) {
-		log_warnx("kernel route policy: %s", err);
+		/* the same as the derivation's error, which is said once */
+		log_debug("kernel route policy: %s", err);
 		node_shaper_clean(&ns);
 		return false;
 	}
@@ -250,6 +251,14 @@ ds_derive(struct node_ds *ds)
 
 	if (!wcache_synced(ds->wc))
 		return;
+	/*
+	 * First, even if the node's BGP setup cannot be derived: the
+	 * neighbours follow the VTEPs, which are part of the policy, and
+	 * a vxlan.calico made again (same MAC, so the same VTEPs) lost them.
+	 */
+	if (ds_shaper(ds) || ds->links_changed)
+		ds_vxlan(ds);
+	ds->links_changed = false;
 	nc = node_ds_build(
 	    ds->file, ds->wc, ds->file->node_name, err, sizeof(err));
 	if (nc == NULL) {
@@ -262,13 +271,6 @@ ds_derive(struct node_ds *ds)
 		log_info(
 		    "datastore: node %s is usable again", ds->file->node_name);
 	ds->lasterr[0] = '\0';
-	/*
-	 * The neighbours follow the VTEPs, which are part of the policy, and
-	 * a vxlan.calico made again (same MAC, so the same VTEPs) lost them.
-	 */
-	if (ds_shaper(ds) || ds->links_changed)
-		ds_vxlan(ds);
-	ds->links_changed = false;
 	if (ds->applied != NULL && node_ds_config_same(ds->applied, nc)) {
 		config_free(nc);
 		return;
