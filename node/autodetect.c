@@ -178,6 +178,66 @@ autodetect_escape(struct autodetect_buf *b, char e, char *why, size_t whylen)
 }
 
 /*
+ * Go's regexp/syntax refuses a repetition whose copies, counting the
+ * repetitions inside it, exceed 1000 ((a{100}){100}); glibc's regcomp
+ * would expand it, and a few nested ones take gigabytes.  The same rule
+ * here: the largest product of {n,m} counts inside each open group.
+ */
+#define AUTODETECT_REPEAT_MAX 1000
+#define AUTODETECT_NEST_MAX 32
+
+struct autodetect_rep {
+	unsigned int inner[AUTODETECT_NEST_MAX]; /* per open group */
+	int depth;
+	unsigned int last; /* the atom just passed: 1, or a group's inner */
+};
+
+static int
+autodetect_nested(char *why, size_t whylen)
+{
+	snprintf(why, whylen, "invalid nested repetition operator");
+	return -1;
+}
+
+/*
+ * At "{": a valid {n}, {n,} or {n,m} counts, and its length is returned
+ * (it repeats what came before, so a following one multiplies: a{9}{9});
+ * 0 for a literal "{", -1 when refused.
+ */
+static int
+autodetect_rep_count(
+    struct autodetect_rep *r, const char *p, char *why, size_t whylen)
+{
+	unsigned long n, m;
+	char *end;
+	unsigned long copies;
+
+	if (!isdigit((unsigned char)p[1]))
+		return 0;
+	n = strtoul(p + 1, &end, 10);
+	m = n;
+	if (*end == ',') {
+		if (isdigit((unsigned char)end[1]))
+			m = strtoul(end + 1, &end, 10);
+		else
+			end++;
+	}
+	if (*end != '}' || end - p > 32)
+		return 0;
+	if (n > AUTODETECT_REPEAT_MAX || m > AUTODETECT_REPEAT_MAX) {
+		snprintf(why, whylen, "invalid repeat count");
+		return -1;
+	}
+	copies = (m > n ? m : n) * (unsigned long)r->last;
+	if (copies > AUTODETECT_REPEAT_MAX)
+		return autodetect_nested(why, whylen);
+	if (copies > r->inner[r->depth])
+		r->inner[r->depth] = (unsigned int)copies;
+	r->last = (unsigned int)copies;
+	return (int)(end - p) + 1;
+}
+
+/*
  * Go (RE2) syntax into POSIX ERE: \d \w \s and their negations, (?:...),
  * a leading (?i) (REG_ICASE), lazy quantifiers (the same yes/no answer).
  * Anything else Go has and ERE has not ((?P<n>...), \b, \pL, ...) is an
@@ -188,8 +248,10 @@ autodetect_go_re(const char *in, char *out, size_t outlen, int *cflags,
     char *why, size_t whylen)
 {
 	struct autodetect_buf b = {.s = out, .cap = outlen};
+	struct autodetect_rep rep = {.inner = {1}, .last = 1};
 	const char *p = in, *end;
-	bool inbr = false;
+	bool inbr = false, after_rep = false;
+	int n;
 
 	out[0] = '\0';
 	if (strncmp(p, "(?i)", 4) == 0) {
@@ -221,6 +283,7 @@ autodetect_go_re(const char *in, char *out, size_t outlen, int *cflags,
 		switch (*p) {
 		case '[':
 			inbr = true;
+			rep.last = 1;
 			autodetect_putc(&b, *p++);
 			if (*p == '^')
 				autodetect_putc(&b, *p++);
@@ -230,6 +293,7 @@ autodetect_go_re(const char *in, char *out, size_t outlen, int *cflags,
 		case '\\':
 			if (autodetect_escape(&b, p[1], why, whylen) == -1)
 				return -1;
+			rep.last = 1;
 			p += 2;
 			break;
 		case '(':
@@ -245,24 +309,62 @@ autodetect_go_re(const char *in, char *out, size_t outlen, int *cflags,
 				p += 3;
 			} else
 				p++;
+			if (++rep.depth == AUTODETECT_NEST_MAX) {
+				snprintf(why, whylen, "groups nested too deep");
+				return -1;
+			}
+			rep.inner[rep.depth] = 1;
+			rep.last = 1;
 			autodetect_putc(&b, '(');
 			break;
+		case ')':
+			if (rep.depth > 0) {
+				rep.last = rep.inner[rep.depth--];
+				if (rep.last > rep.inner[rep.depth])
+					rep.inner[rep.depth] = rep.last;
+			}
+			autodetect_putc(&b, *p++);
+			break;
+		case '{':
+			if ((n = autodetect_rep_count(&rep, p, why, whylen)) ==
+			    -1)
+				return -1;
+			if (n == 0) { /* a literal {, as Go reads it */
+				rep.last = 1;
+				autodetect_put(&b, "\\{");
+				p++;
+				break;
+			}
+			if (after_rep)
+				return autodetect_nested(why, whylen);
+			while (n-- > 0)
+				autodetect_putc(&b, *p++);
+			if (*p == '?') /* lazy */
+				p++;
+			after_rep = true;
+			continue;
 		case '*':
 		case '+':
 		case '?':
-		case '}':
+			/* a++ or a*?? : Go refuses, glibc multiplies */
+			if (after_rep)
+				return autodetect_nested(why, whylen);
 			autodetect_putc(&b, *p++);
 			if (*p == '?') /* lazy: the same match or none */
 				p++;
-			break;
+			after_rep = true;
+			continue;
 		default:
+			rep.last = 1;
 			autodetect_putc(&b, *p++);
 		}
+		after_rep = false;
 	}
 	if (inbr) {
 		snprintf(why, whylen, "missing ]");
 		return -1;
 	}
+
 	if (b.overflow) {
 		snprintf(why, whylen, "too long");
 		return -1;

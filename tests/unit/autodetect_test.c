@@ -213,6 +213,16 @@ test_interface(void **state)
 	    {"interface=^(?:eth)0", AF_INET, "192.0.2.10/24 on eth0", NULL},
 	    {"interface=^et.+?0$", AF_INET, "192.0.2.10/24 on eth0", NULL},
 	    {"interface=eth[\\d]+$", AF_INET, "198.51.100.10/24 on eth1", NULL},
+	    /*
+	     * counted repetitions up to Go's 1000 copies (no {n,m}: a comma
+	     * separates expressions, in Calico too); a lone { is literal
+	     */
+	    {"interface=^e(t{1}){1}h0$", AF_INET, "192.0.2.10/24 on eth0",
+	        NULL},
+	    {"interface=^(e(t){10}){100}h1|^eth1", AF_INET,
+	        "198.51.100.10/24 on eth1", NULL},
+	    {"interface=eth{0", AF_INET, NULL, "no host interface"},
+	    {"interface=^et??h*?0+?$", AF_INET, "192.0.2.10/24 on eth0", NULL},
 	    {"interface=vxlan\\.calico", AF_INET,
 	        "198.18.0.65/32 on vxlan.calico", NULL},
 	    {"interface=vxlan\\.", AF_INET, "198.18.0.65/32 on vxlan.calico",
@@ -375,6 +385,18 @@ test_bad_methods(void **state)
 	        "(?P is not supported"},
 	    {"IP_AUTODETECTION_METHOD", "interface=eth0\\", "trailing"},
 	    {"IP_AUTODETECTION_METHOD", "interface=[\\]]", "inside [...]"},
+	    /* Go's limit of 1000 copies; glibc would expand these */
+	    {"IP_AUTODETECTION_METHOD", "interface=e{1001}",
+	        "invalid repeat count"},
+	    {"IP_AUTODETECTION_METHOD", "interface=(e{100}){11}",
+	        "invalid nested repetition"},
+	    {"IP_AUTODETECTION_METHOD", "interface=((e{10}x){10}){11}",
+	        "invalid nested repetition"},
+	    {"IP_AUTODETECTION_METHOD", "interface=e{999}{999}{999}",
+	        "invalid nested repetition"},
+	    {"IP_AUTODETECTION_METHOD", "interface=e+++", "invalid nested"},
+	    {"IP_AUTODETECTION_METHOD", "interface=e???", "invalid nested"},
+	    {"IP_AUTODETECTION_METHOD", "interface=e*{2}", "invalid nested"},
 	    {"IP_AUTODETECTION_METHOD", "cidr=", "cidr= needs"},
 	    {"IP_AUTODETECTION_METHOD", "cidr=10.0.0.0/33",
 	        "invalid CIDR \"10.0.0.0/33\""},
