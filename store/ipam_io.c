@@ -257,10 +257,15 @@ ipam_hkv_read(struct ipam *ip, const char *handle, struct ipam_hkv *hkv,
 	if (ipam_hkv_setup(ip, hkv, handle, err, errlen) == -1)
 		return -1;
 	key = hkv->key;
-	if (ipam_get_keys(ip, &key, 1, &res, err, errlen) == -1)
+	if (ipam_get_keys(ip, &key, 1, &res, err, errlen) == -1) {
+		/* callers return at once on -1: nothing may stay held */
+		ipam_hkv_clean(hkv);
 		return -1;
+	}
 	rc = ipam_hkv_load(hkv, &res.responses[0], err, errlen);
 	etcd_result_clean(&res);
+	if (rc == -1)
+		ipam_hkv_clean(hkv);
 	return rc;
 }
 
