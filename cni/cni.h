@@ -25,9 +25,14 @@
 #define CNI_ERR_IO 5
 #define CNI_ERR_DECODE 6
 #define CNI_ERR_CONFIG 7 /* invalid network config */
+#define CNI_ERR_NETNS 8 /* invalid netns (libcni's ErrInvalidNetNS) */
 #define CNI_ERR_TRY_AGAIN 11
 #define CNI_ERR_NOT_AVAILABLE 50
 #define CNI_ERR_LIMITED 51
+#define CNI_ERR_NO_ADDRESS 100 /* podmesh: no free address (pool exhausted,
+                                  maxBlocksPerHost reached, no pool) */
+#define CNI_ERR_ADDRESS_TAKEN 101 /* podmesh: the address asked for is
+                                     assigned to someone else */
 #define CNI_ERR_INTERNAL 999 /* libcni's own */
 
 struct cni_error {
@@ -186,5 +191,12 @@ char *cni_error_encode(const struct cni_error *, const char *);
 char *cni_result_encode(
     const struct cni_result *, const char *, struct cni_error *);
 char *cni_version_encode(const char *);
+/*
+ * A result as a plugin printed it (any version: 0.1.0/0.2.0's ip4/ip6 or
+ * 0.3.0+'s interfaces/ips/routes/dns) into the version-independent form.
+ * Strings are borrowed from the JSON, which must outlive res.  Error 6
+ * (decode) naming the field when it does not have the spec's shape.
+ */
+int cni_result_decode(const json_t *, struct cni_result *, struct cni_error *);
 
 #endif
