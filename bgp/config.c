@@ -416,8 +416,11 @@ cfg_map(struct cfg *cfg, yaml_node_t *map, const char *where,
 			    name, *where ? " in " : "", where);
 			continue;
 		}
-		snprintf(field, sizeof(field), "%s%s%s", where,
-		    *where ? "." : "", name);
+		if (snprintf(field, sizeof(field), "%s%s%s", where,
+		        *where ? "." : "", name) >= (int)sizeof(field)) {
+			cfg_error(cfg, cfg_line(k), "key path too long");
+			continue;
+		}
 		if (keys[i].type != CFG_FUNC)
 			cfg_value(cfg, field, v, &keys[i], fields);
 		else if (keys[i].parse != NULL)

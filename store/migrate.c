@@ -175,6 +175,15 @@ diff_add(char *buf, size_t len, const char *path)
 	    *path != '\0' ? path : "the value");
 }
 
+/* path.k into sub; false when it does not fit */
+static bool
+diff_path(char *sub, size_t len, const char *path, const char *k)
+{
+	int n = snprintf(sub, len, "%s%s%s", path, *path != '\0' ? "." : "", k);
+
+	return n >= 0 && (size_t)n < len;
+}
+
 /* the members where a and b differ, depth levels down */
 static void
 diff(const json_t *a, const json_t *b, const char *path, int depth, char *buf,
@@ -192,16 +201,20 @@ diff(const json_t *a, const json_t *b, const char *path, int depth, char *buf,
 	}
 	json_object_foreach((json_t *)a, k, v)
 	{
-		snprintf(sub, sizeof(sub), "%s%s%s", path,
-		    *path != '\0' ? "." : "", k);
+		if (!diff_path(sub, sizeof(sub), path, k)) {
+			diff_add(buf, len, path); /* too deep to name */
+			return;
+		}
 		diff(v, json_object_get(b, k), sub, depth - 1, buf, len);
 	}
 	json_object_foreach((json_t *)b, k, v)
 	{
 		if (json_object_get(a, k) != NULL)
 			continue;
-		snprintf(sub, sizeof(sub), "%s%s%s", path,
-		    *path != '\0' ? "." : "", k);
+		if (!diff_path(sub, sizeof(sub), path, k)) {
+			diff_add(buf, len, path);
+			return;
+		}
 		diff_add(buf, len, sub);
 	}
 }
