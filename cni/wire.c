@@ -26,7 +26,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/magic.h>
@@ -861,83 +860,6 @@ done:
 	return rc;
 }
 
-/*
- * The slow half of a DEL handed to a grandchild: RTM_DELLINK by ifindex
- * (a name may belong to a new ADD's link by then) on the sockets of each
- * netns, built here so that the child only makes system calls, safe after
- * fork() even in a threaded caller.  It keeps no other fd: not the
- * runtime's stdout pipe, whose reader waits for EOF, nor a lock file.
- */
-static size_t
-wire_dellink_msg(char *buf, size_t len, int ifindex)
-{
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
-
-	memset(buf, 0, len);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_DELLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST; /* answered only if it fails */
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = ifindex;
-	return nlh->nlmsg_len;
-}
-
-static void
-wire_close_except(int a, int b)
-{
-	unsigned int from = 0;
-	int keep[2], i;
-
-	keep[0] = a < b ? a : b;
-	keep[1] = a < b ? b : a;
-	for (i = 0; i < 2; i++) {
-		if (keep[i] < 0 || (unsigned int)keep[i] < from)
-			continue;
-		if ((unsigned int)keep[i] > from)
-			(void)close_range(from, (unsigned int)keep[i] - 1, 0);
-		from = (unsigned int)keep[i] + 1;
-	}
-	(void)close_range(from, ~0U, 0);
-}
-
-static int
-wire_detach(struct wire_ctx *c, int host_idx, int pod_idx)
-{
-	char hmsg[64], pmsg[64];
-	size_t hlen = 0, plen = 0;
-	int hfd = -1, pfd = -1, st;
-	pid_t pid;
-
-	if (host_idx > 0) {
-		hlen = wire_dellink_msg(hmsg, sizeof(hmsg), host_idx);
-		hfd = nl_fd(c->host);
-	}
-	if (pod_idx > 0) {
-		plen = wire_dellink_msg(pmsg, sizeof(pmsg), pod_idx);
-		pfd = nl_fd(c->pod);
-	}
-	if ((pid = fork()) == -1)
-		return -1;
-	if (pid == 0) {
-		/* the grandchild, so that nobody has to reap it */
-		if (fork() != 0)
-			_exit(0);
-		(void)setsid();
-		wire_close_except(hfd, pfd);
-		if (hfd != -1)
-			(void)send(hfd, hmsg, hlen, 0);
-		/* ENODEV when it was the host end's peer: no matter */
-		if (pfd != -1)
-			(void)send(pfd, pmsg, plen, 0);
-		_exit(0);
-	}
-	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-		;
-	return 0;
-}
-
 /* the ifindex of name, 0 if there is none, -1 on failure (why says) */
 static int
 wire_link_index(struct nl *nl, const char *name, char *why, size_t len)
@@ -950,79 +872,45 @@ wire_link_index(struct nl *nl, const char *name, char *why, size_t len)
 }
 
 int
-cni_wire_del_async(const char *netns, const char *ifname,
-    const char *host_ifname, struct cni_error *err)
+cni_wire_down(const char *host_ifname, struct cni_error *err)
 {
+	struct cni_wire w = {0};
 	struct wire_ctx c = {.err = err, .self_ns = -1, .pod_ns = -1};
-	struct cni_wire w = {.netns = netns, .ifname = ifname};
-	struct cni_error ignored;
 	char buf[NL_BUFSIZE], why[WIRE_ERRLEN];
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifm;
-	int host_idx = 0, pod_idx = 0, rc = -1;
-	bool host;
+	int idx, rc = -1;
 
 	c.w = &w;
-	host = host_ifname != NULL && *host_ifname != '\0';
-	if (host && !wire_ifname_ok(host_ifname)) {
+	if (host_ifname == NULL || !wire_ifname_ok(host_ifname)) {
 		cni_error_set(err, CNI_ERR_IO,
-		    "host interface name \"%s\" is invalid", host_ifname);
+		    "host interface name \"%s\" is "
+		    "invalid",
+		    host_ifname != NULL ? host_ifname : "");
 		return -1;
-	}
-	if (netns != NULL && *netns != '\0' && wire_ifname_ok(ifname) &&
-	    wire_netns_open(netns, &c.pod_ns, &ignored) == 0) {
-		if (wire_self_open(&c) == -1)
-			goto done;
-		if (wire_same_file(c.pod_ns, c.self_ns)) {
-			close(c.pod_ns);
-			c.pod_ns = -1;
-		}
 	}
 	if (wire_ctx_sockets(&c) == -1)
 		goto done;
-	if (host &&
-	    (host_idx = wire_link_index(
-	         c.host, host_ifname, why, sizeof(why))) == -1) {
+	if ((idx = wire_link_index(c.host, host_ifname, why, sizeof(why))) ==
+	    -1) {
 		cni_error_set(err, CNI_ERR_IO, "%s", why);
 		goto done;
 	}
-	if (c.pod != NULL &&
-	    (pod_idx = wire_link_index(c.pod, ifname, why, sizeof(why))) ==
-	        -1) {
-		cni_error_set(err, CNI_ERR_IO, "in %s: %s", netns, why);
-		goto done;
-	}
-	if (host_idx > 0) {
-		/* down now: its routes go at once, the addresses are free */
-		memset(buf, 0, sizeof(buf));
-		nlh = mnl_nlmsg_put_header(buf);
-		nlh->nlmsg_type = RTM_NEWLINK;
-		ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-		ifm->ifi_family = AF_UNSPEC;
-		ifm->ifi_index = host_idx;
-		ifm->ifi_change = IFF_UP;
-		if (nl_talk(c.host, nlh, NULL, NULL, why, sizeof(why)) == -1 &&
-		    errno != ENODEV) {
-			cni_error_set(err, CNI_ERR_IO, "setting %s down: %s",
-			    host_ifname, why);
-			goto done;
-		}
-	}
 	rc = 0;
-	if ((host_idx > 0 || pod_idx > 0) &&
-	    wire_detach(&c, host_idx, pod_idx) == -1) {
-		/* no process to spare: do it here */
-		if (host_idx > 0 &&
-		    nl_link_del(c.host, host_idx, why, sizeof(why)) == -1 &&
-		    errno != ENODEV)
-			rc = -1;
-		if (rc == 0 && pod_idx > 0 &&
-		    nl_link_del(c.pod, pod_idx, why, sizeof(why)) == -1 &&
-		    errno != ENODEV)
-			rc = -1;
-		if (rc == -1)
-			cni_error_set(err, CNI_ERR_IO, "deleting %s: %s",
-			    host_ifname ? host_ifname : ifname, why);
+	if (idx == 0)
+		goto done;
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = idx;
+	ifm->ifi_change = IFF_UP; /* and ifi_flags without it: down */
+	if (nl_talk(c.host, nlh, NULL, NULL, why, sizeof(why)) == -1 &&
+	    errno != ENODEV) {
+		cni_error_set(
+		    err, CNI_ERR_IO, "setting %s down: %s", host_ifname, why);
+		rc = -1;
 	}
 done:
 	wire_ctx_clear(&c);

@@ -17,8 +17,7 @@
  * later.  Host routes are protocol boot (3), never podmesh-bgpd's 44.
  *
  * Every call opens one netlink socket per netns (the pod's after a setns()
- * there and back on the calling thread) and forks nothing but
- * cni_wire_del_async's helper.
+ * there and back on the calling thread) and forks nothing.
  */
 #ifndef PODMESH_CNI_WIRE_H
 #define PODMESH_CNI_WIRE_H
@@ -70,17 +69,15 @@ int cni_wire_del(const char *netns, const char *ifname, const char *host_ifname,
     struct cni_error *);
 
 /*
- * cni_wire_del for the hot path.  The kernel takes an RCU grace period or
- * two (15-30 ms here) to unregister a veth, far more than all the rest of
- * a DEL.  This sets the host end down at once, which takes its routes (so
- * its addresses can go to another pod), and leaves the deletion of the
- * pair (by ifindex) to a detached grandchild that keeps only the netlink
- * sockets: the caller does not wait for the kernel.  For a few ms after
- * the return the links may still be listed, down; an ADD for the same pod
- * deletes them as stale meanwhile.  Returns as cni_wire_del.
+ * The host end down, which takes its routes at once: DEL does this before
+ * the addresses are released, so that none can reach another pod on this
+ * node while the host route still points here, and leaves the slow part
+ * (the kernel takes an RCU grace period or two, 15-30 ms here, to
+ * unregister a veth) to cni_wire_del() on another thread meanwhile.  0
+ * also when there is no such link.  Safe on any thread, as every call
+ * here: the netns switches are the calling thread's.
  */
-int cni_wire_del_async(const char *netns, const char *ifname,
-    const char *host_ifname, struct cni_error *);
+int cni_wire_down(const char *host_ifname, struct cni_error *);
 
 /*
  * CHECK: the links exist and are up, the pod side holds every address, its

@@ -868,100 +868,40 @@ test_check(void **state)
 	check_fails(&w, "calit7 does not exist");
 }
 
-struct gone {
-	int ifindex;
-	bool seen;
-};
-
-static int
-gone_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	struct gone *g = arg;
-	struct nl_ifinfo ii;
-	char err[256];
-
-	if (nlh->nlmsg_type == RTM_DELLINK &&
-	    nl_ifinfo_decode(nlh, &ii, err, sizeof(err)) == 0 &&
-	    (int)ii.ifindex == g->ifindex)
-		g->seen = true;
-	return MNL_CB_OK;
-}
-
-/* waits (2 s at most) for the kernel to say ifindex is gone */
 static void
-wait_gone(struct nl *mon, struct nl *nl, const char *name, int ifindex)
-{
-	struct gone g = {.ifindex = ifindex};
-	struct pollfd pfd = {.fd = nl_fd(mon), .events = POLLIN};
-	struct timespec ts;
-	long long end;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	end = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 + 2000;
-	while (!g.seen && link_exists(nl, name)) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		if (ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 >= end)
-			fail_msg("%s still there after 2 s", name);
-		if (poll(&pfd, 1, 100) == 1)
-			assert_int_equal(nl_recv(mon, gone_cb, &g), 0);
-	}
-	assert_false(link_exists(nl, name));
-}
-
-static void
-test_del_async(void **state)
+test_down(void **state)
 {
 	const char *ns = ns_new();
-	struct nl *pod = ns_nl(ns), *mon, *pmon;
 	struct cni_wire w;
 	struct cni_wired out;
 	struct cni_error err = {0};
 	struct nl_link_info li;
 	char e[256];
 
-	mon = nl_open(RTMGRP_LINK, e, sizeof(e));
-	assert_non_null(mon);
-	enter(ns);
-	pmon = nl_open(RTMGRP_LINK, e, sizeof(e));
-	leave();
-	assert_non_null(pmon);
-
 	wire_init(
 	    &w, ns, "calit9", "198.18.0.60/32", "2001:db8:42::60/128", NULL);
 	add_ok(&w, &out);
-	assert_int_equal(cni_wire_del_async(ns, "eth0", "calit9", &err), 0);
-	/* at once: down, without its routes */
-	if (nl_link_get(T.nl, "calit9", &li, e, sizeof(e)) == 0)
-		assert_false(li.flags & IFF_UP);
+	assert_int_equal(cni_wire_down("calit9", &err), 0);
+	/* down, still there, without its routes */
+	assert_int_equal(nl_link_get(T.nl, "calit9", &li, e, sizeof(e)), 0);
+	assert_false(li.flags & IFF_UP);
 	assert_false(route_get(T.nl, "198.18.0.60/32", &(struct nl_route){0}));
 	assert_false(
 	    route_get(T.nl, "2001:db8:42::60/128", &(struct nl_route){0}));
-	/* and soon gone, with the pod's end */
-	wait_gone(mon, T.nl, "calit9", out.host_ifindex);
-	wait_gone(pmon, pod, "eth0", out.ifindex);
-	assert_int_equal(cni_wire_del_async(ns, "eth0", "calit9", &err), 0);
-
-	/* the pod's end alone */
-	sh("nsenter --net=%s ip link add eth0 type veth peer name eth1", ns);
-	assert_int_equal(nl_link_get(pod, "eth0", &li, e, sizeof(e)), 0);
-	assert_int_equal(cni_wire_del_async(ns, "eth0", "calit9", &err), 0);
-	wait_gone(pmon, pod, "eth0", li.ifindex);
-
-	/* the same ADD right after: whichever deletes the stale pair first */
-	add_ok(&w, &out);
-	assert_int_equal(cni_wire_del_async(ns, "eth0", "calit9", &err), 0);
+	/* a CHECK now names what is wrong */
+	assert_int_equal(cni_wire_check(&w, &err), -1);
+	/* then deleted as usual */
+	assert_int_equal(cni_wire_del(ns, "eth0", "calit9", &err), 0);
+	assert_false(link_exists(T.nl, "calit9"));
+	/* no such link, bad names */
+	assert_int_equal(cni_wire_down("calit9", &err), 0);
+	assert_int_equal(cni_wire_down("a/b", &err), -1);
+	assert_int_equal(cni_wire_down(NULL, &err), -1);
+	/* the same ADD right after */
 	add_ok(&w, &out);
 	check_ok(&w);
 	assert_int_equal(ping(ns, "192.0.2.1"), 0);
-
-	/* netns gone, bad names */
-	ns_gone(ns);
-	assert_int_equal(cni_wire_del_async(ns, "eth0", "calit9", &err), 0);
-	wait_gone(mon, T.nl, "calit9", out.host_ifindex);
-	assert_int_equal(cni_wire_del_async(NULL, NULL, "a/b", &err), -1);
-	nl_close(mon);
-	nl_close(pmon);
-	nl_close(pod);
+	assert_int_equal(cni_wire_del(ns, "eth0", "calit9", &err), 0);
 }
 
 static int
@@ -1010,46 +950,6 @@ time_pairs(const char *what, const struct cni_wire *w)
 	assert_false(link_exists(T.nl, w->host_ifname));
 }
 
-/* as a node sees them: every pod its own netns and host name */
-static void
-time_async(const char *what, bool v6)
-{
-	enum { N = TIMED_PAIRS, NNS = 6 };
-	static long long pair[N], add[N];
-	const char *ns[NNS];
-	char host[32];
-	struct cni_wire w;
-	struct cni_wired out;
-	struct cni_error err = {0};
-	long long t0, t1, sum = 0;
-	int i;
-
-	for (i = 0; i < NNS; i++)
-		ns[i] = ns_new();
-	for (i = 0; i < N; i++) {
-		snprintf(host, sizeof(host), "calitx%d", i);
-		wire_init(&w, ns[i % NNS], host, "198.18.0.50/32",
-		    v6 ? "2001:db8:42::50/128" : NULL, NULL);
-		t0 = now_ns();
-		add_ok(&w, &out);
-		t1 = now_ns();
-		assert_int_equal(
-		    cni_wire_del_async(w.netns, w.ifname, host, &err), 0);
-		add[i] = t1 - t0;
-		pair[i] = now_ns() - t0;
-		sum += pair[i];
-	}
-	qsort(pair, N, sizeof(pair[0]), cmp_ll);
-	qsort(add, N, sizeof(add[0]), cmp_ll);
-	printf("wire_test: %d add+del_async pairs (%s): mean %.0f us, "
-	       "p50 %.0f us, p99 %.0f us; add p50 %.0f us\n",
-	    N, what, sum / (double)N / 1000, pair[N / 2] / 1000.0,
-	    pair[N * 99 / 100] / 1000.0, add[N / 2] / 1000.0);
-	for (i = 0; i < NNS; i++)
-		ns_gone(ns[i]);
-	T.nns -= NNS;
-}
-
 static void
 test_timing(void **state)
 {
@@ -1061,8 +961,6 @@ test_timing(void **state)
 	wire_init(
 	    &w, ns, "calit8", "198.18.0.50/32", "2001:db8:42::50/128", NULL);
 	time_pairs("dual stack", &w);
-	time_async("IPv4", false);
-	time_async("dual stack", true);
 }
 
 int
@@ -1079,7 +977,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_route_taken, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_del, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_check, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_del_async, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_down, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timing, setup, teardown),
 	};
 
