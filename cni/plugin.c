@@ -3,11 +3,12 @@
  * ecosystem.md §1 sums it up):
  *
  *	ADD	IPAM ADD -> veth, /32 and routes (cni/wire.c) ->
- *WorkloadEndpoint (cni/wep.c) -> result in the config's cniVersion.  A failure
- *		after IPAM answered undoes the wiring and the endpoint and runs
- *		IPAM DEL, so nothing is leaked.
- *	DEL	endpoint (only this container's), IPAM DEL, wiring; each done
- *		even when another failed, and all idempotent.
+ *		WorkloadEndpoint (cni/wep.c) -> result in the config's
+ *		cniVersion.  A failure after IPAM answered undoes the wiring
+ *		and the endpoint and runs IPAM DEL, so nothing is leaked.
+ *	DEL	endpoint (only this container's), host link down, then IPAM DEL
+ *		beside the wiring's removal (a thread); each done even when
+ *		another failed, and all idempotent.
  *	CHECK	wiring and endpoint against prevResult, then IPAM CHECK.
  *	STATUS	IPAM STATUS.  GC: IPAM GC and the "cni" endpoints of this
  *		network and node that no valid attachment names.
@@ -16,6 +17,8 @@
  * Every error leaves through cni_fail(): the spec's JSON on stdout, exit 1.
  */
 #include <ctype.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -550,12 +553,33 @@ undo:
  * DEL does every step whatever the others did, since each one left
  * undone leaks something; the first failure is the answer.
  */
+/* the wiring's removal, run beside IPAM's release */
+struct plugin_unwire {
+	const char *netns;
+	const char *ifname;
+	const char *host_ifname; /* NULL: leave the host link alone */
+	struct cni_error err;
+	int rc;
+};
+
+static void *
+plugin_unwire(void *arg)
+{
+	struct plugin_unwire *u = arg;
+
+	u->rc = cni_wire_del(u->netns, u->ifname, u->host_ifname, &u->err);
+	return NULL;
+}
+
 static int
 plugin_del(struct plugin *p, struct cni_error *err)
 {
+	struct plugin_unwire u;
 	struct cni_wep_req req;
 	struct cni_error e;
 	json_t *out = NULL;
+	pthread_t t;
+	bool threaded;
 	int rc = 0, w;
 
 	if (plugin_store(p, err) == -1)
@@ -563,9 +587,6 @@ plugin_del(struct plugin *p, struct cni_error *err)
 	plugin_wep_req(p, &req);
 	if ((w = cni_wep_delete(p->etcd, &req, err)) == -1)
 		rc = -1;
-	if (plugin_ipam(p, "DEL", &out, &e) == -1 && rc++ == 0)
-		*err = e;
-	json_decref(out);
 	/*
 	 * A stale DEL (the endpoint is a newer sandbox's) must leave the
 	 * host link alone: a pod's sandboxes share its name.  So must a
@@ -573,10 +594,30 @@ plugin_del(struct plugin *p, struct cni_error *err)
 	 * retried).  What is in the old netns goes either way, and the
 	 * host end of its veth with it.
 	 */
-	if (cni_wire_del(p->env.netns, p->env.ifname,
-	        w == 0 ? p->id.host_ifname : NULL, &e) == -1 &&
+	memset(&u, 0, sizeof(u));
+	u.netns = p->env.netns;
+	u.ifname = p->env.ifname;
+	u.host_ifname = w == 0 ? p->id.host_ifname : NULL;
+	/*
+	 * The host link down first: its routes go at once, before the
+	 * address is released and can be another pod's.  Unregistering the
+	 * veth then takes the kernel longer than the rest of the DEL, so it
+	 * runs on a thread beside the release, and DEL returns when both
+	 * are done.
+	 */
+	if (u.host_ifname != NULL && cni_wire_down(u.host_ifname, &e) == -1 &&
 	    rc++ == 0)
 		*err = e;
+	threaded = pthread_create(&t, NULL, plugin_unwire, &u) == 0;
+	if (!threaded)
+		plugin_unwire(&u);
+	if (plugin_ipam(p, "DEL", &out, &e) == -1 && rc++ == 0)
+		*err = e;
+	json_decref(out);
+	if (threaded)
+		pthread_join(t, NULL);
+	if (u.rc == -1 && rc++ == 0)
+		*err = u.err;
 	if (rc == 0)
 		log_info("DEL of %s (container %s) done", p->id.workload,
 		    p->env.container_id);
