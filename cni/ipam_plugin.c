@@ -16,8 +16,9 @@
  *  GC      handles of this network and this node whose container is not
  *          among the valid attachments are released.
  *
- * Concurrency is the library's compare-and-swap; ipam_lock_file, when the
- * config names one, serialises the plugins of one host as Calico's does.
+ * Concurrency is the library's compare-and-swap; the host's lock file
+ * (ipam_lock_file, default CNI_IPAM_LOCK_FILE) serialises the plugins of
+ * one host for ADD, DEL and GC as Calico's does.
  * A failure after an address was taken releases the handle, so a failed
  * ADD leaves nothing behind.
  */
@@ -587,6 +588,31 @@ ipam_plugin_clean(struct ipam_call *c)
 	cni_env_clear(&c->env);
 }
 
+/*
+ * The host's IPAM lock, as Calico's plugin takes it (by default the same
+ * file, so a calico-ipam beside us waits too): the plugins of one host
+ * would otherwise all race for the same block and lose compare-and-swap
+ * rounds to each other.  Best effort when the file cannot be made, as in
+ * Calico: CAS keeps allocation correct without it.
+ */
+static int
+ipam_plugin_lock(struct ipam_call *c, struct cni_error *err)
+{
+	const char *path = c->nc.ipam_lock_file;
+	struct cni_error e;
+
+	if (path == NULL || *path == '\0')
+		path = CNI_IPAM_LOCK_FILE;
+	if ((c->lockfd = cni_lock(path, IPAM_PLUGIN_LOCK_MS, &e)) != -1)
+		return 0;
+	if (e.code == CNI_ERR_TRY_AGAIN) {
+		*err = e;
+		return -1;
+	}
+	log_warnx("%s; going on without it", e.msg);
+	return 0;
+}
+
 static int
 ipam_plugin_dispatch(struct ipam_call *c, char **out, struct cni_error *err)
 {
@@ -631,9 +657,7 @@ ipam_plugin_dispatch(struct ipam_call *c, char **out, struct cni_error *err)
 		return ipam_plugin_status(c, err);
 	if (cmd == CNI_CMD_CHECK)
 		return ipam_plugin_check(c, err);
-	if (c->nc.ipam_lock_file != NULL && *c->nc.ipam_lock_file != '\0' &&
-	    (c->lockfd = cni_lock(
-	         c->nc.ipam_lock_file, IPAM_PLUGIN_LOCK_MS, err)) == -1)
+	if (ipam_plugin_lock(c, err) == -1)
 		return -1;
 	switch (cmd) {
 	case CNI_CMD_ADD:

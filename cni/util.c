@@ -350,7 +350,7 @@ cni_print(const char *json)
 int
 cni_lock(const char *path, int timeout_ms, struct cni_error *err)
 {
-	struct timespec start, now, nap = {0, 10 * 1000 * 1000};
+	struct timespec start, now, nap = {0, 1000 * 1000}; /* 1 ms */
 	long waited;
 	int fd;
 
@@ -384,4 +384,16 @@ cni_lock(const char *path, int timeout_ms, struct cni_error *err)
 		}
 		nanosleep(&nap, NULL);
 	}
+}
+
+int
+cni_usage(int argc, char **argv, const char *usage)
+{
+	bool help;
+
+	if (argc < 2)
+		return -1;
+	help = strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0;
+	fputs(usage, help ? stdout : stderr);
+	return help ? 0 : 2;
 }

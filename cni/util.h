@@ -14,6 +14,7 @@
 struct etcd;
 
 #define CNI_NODENAME_FILE "/var/lib/calico/nodename"
+#define CNI_IPAM_LOCK_FILE "/var/run/calico/ipam.lock" /* Calico's default */
 #define CNI_STDIN_MAX (4 << 20) /* bytes of network config we accept */
 
 /* All of stdin, NUL-terminated (*buf: free() it); error 5 or 6 (too big). */
@@ -66,6 +67,13 @@ int cni_handle_id(const struct cni_netconf *, const struct cni_env *, char *buf,
  * it is not known) on stdout, log it, and return the exit status (1).
  */
 int cni_fail(const struct cni_error *, const char *version);
+/*
+ * A plugin takes no arguments: the runtime talks to it through the
+ * environment and stdin.  With any (argc > 1), print usage (on stdout for
+ * -h/--help, with status 0; else on stderr, status 2) and return the exit
+ * status; -1 when there are none.
+ */
+int cni_usage(int argc, char **argv, const char *usage);
 /* Print json and a newline on stdout; 0, or 1 if stdout failed. */
 int cni_print(const char *json);
 
