@@ -41,15 +41,14 @@ cni_read_stdin(char **bufp, size_t *lenp, struct cni_error *err)
 	ssize_t n;
 
 	for (;;) {
+		if (len > CNI_STDIN_MAX) {
+			free(buf);
+			cni_error_set(err, CNI_ERR_DECODE,
+			    "network config on stdin is larger than %d bytes",
+			    CNI_STDIN_MAX);
+			return -1;
+		}
 		if (len + 1 == cap) {
-			if (cap > CNI_STDIN_MAX) {
-				free(buf);
-				cni_error_set(err, CNI_ERR_DECODE,
-				    "network config on stdin is larger than "
-				    "%d bytes",
-				    CNI_STDIN_MAX);
-				return -1;
-			}
 			cap *= 2;
 			buf = xrealloc(buf, cap);
 		}

@@ -362,6 +362,59 @@ test_stdin(void **state)
 	free(buf);
 }
 
+/* stdin from a file of n bytes of 'x' */
+static int
+stdin_of(size_t n, char **buf, size_t *len, struct cni_error *err)
+{
+	char path[256], chunk[65536];
+	int fd, saved, rc;
+	size_t left;
+
+	snprintf(path, sizeof(path), "%s/stdin", tmpdir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	memset(chunk, 'x', sizeof(chunk));
+	for (left = n; left > 0;) {
+		size_t k = left < sizeof(chunk) ? left : sizeof(chunk);
+
+		assert_int_equal(write(fd, chunk, k), (ssize_t)k);
+		left -= k;
+	}
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	saved = dup(STDIN_FILENO);
+	dup2(fd, STDIN_FILENO);
+	close(fd);
+	rc = cni_read_stdin(buf, len, err);
+	dup2(saved, STDIN_FILENO);
+	close(saved);
+	unlink(path);
+	return rc;
+}
+
+/* the limit is CNI_STDIN_MAX bytes, not the next buffer size */
+static void
+test_stdin_limit(void **state)
+{
+	struct cni_error err;
+	char *buf = NULL, want[128];
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(stdin_of(CNI_STDIN_MAX, &buf, &len, &err), 0);
+	assert_int_equal(len, CNI_STDIN_MAX);
+	assert_int_equal(buf[len], '\0');
+	free(buf);
+	buf = NULL;
+	assert_int_equal(stdin_of(CNI_STDIN_MAX + 1, &buf, &len, &err), -1);
+	assert_null(buf);
+	assert_int_equal(err.code, CNI_ERR_DECODE);
+	snprintf(want, sizeof(want),
+	    "network config on stdin is larger than %d bytes", CNI_STDIN_MAX);
+	assert_string_equal(err.msg, want);
+	/* 5 MiB, the size that got through when the check ran late */
+	assert_int_equal(stdin_of(5 << 20, &buf, &len, &err), -1);
+}
+
 static void
 test_fail_stdout(void **state)
 {
@@ -423,6 +476,7 @@ main(void)
 	    cmocka_unit_test(test_lock),
 	    cmocka_unit_test(test_log_file),
 	    cmocka_unit_test(test_stdin),
+	    cmocka_unit_test(test_stdin_limit),
 	    cmocka_unit_test(test_fail_stdout),
 	};
 
