@@ -579,25 +579,28 @@ plugin_del(struct plugin *p, struct cni_error *err)
 	struct cni_error e;
 	json_t *out = NULL;
 	pthread_t t;
-	bool threaded;
-	int rc = 0, w;
+	bool threaded, failed = false;
+	int w;
 
 	if (plugin_store(p, err) == -1)
 		return -1;
 	plugin_wep_req(p, &req);
-	if ((w = cni_wep_delete(p->etcd, &req, err)) == -1)
-		rc = -1;
+	if ((w = cni_wep_delete(p->etcd, &req, &e)) == -1) {
+		*err = e;
+		failed = true;
+	}
 	/*
-	 * A stale DEL (the endpoint is a newer sandbox's) must leave the
-	 * host link alone: a pod's sandboxes share its name.  So must a
-	 * DEL that could not tell (etcd unreachable; it fails and is
-	 * retried).  What is in the old netns goes either way, and the
-	 * host end of its veth with it.
+	 * The host link is named after the pod, and a pod's sandboxes share
+	 * the name: it is touched by name only when the endpoint just
+	 * deleted was this container's.  When it was another's (a stale DEL),
+	 * absent (an ADD that never wrote it, or an earlier DEL), or etcd
+	 * could not tell, only CNI_IFNAME in the old netns goes, and the
+	 * host end of its veth with it (a netns already gone took both).
 	 */
 	memset(&u, 0, sizeof(u));
 	u.netns = p->env.netns;
 	u.ifname = p->env.ifname;
-	u.host_ifname = w == 0 ? p->id.host_ifname : NULL;
+	u.host_ifname = w == CNI_WEP_DELETED ? p->id.host_ifname : NULL;
 	/*
 	 * The host link down first: its routes go at once, before the
 	 * address is released and can be another pod's.  Unregistering the
@@ -606,22 +609,28 @@ plugin_del(struct plugin *p, struct cni_error *err)
 	 * are done.
 	 */
 	if (u.host_ifname != NULL && cni_wire_down(u.host_ifname, &e) == -1 &&
-	    rc++ == 0)
+	    !failed) {
 		*err = e;
+		failed = true;
+	}
 	threaded = pthread_create(&t, NULL, plugin_unwire, &u) == 0;
 	if (!threaded)
 		plugin_unwire(&u);
-	if (plugin_ipam(p, "DEL", &out, &e) == -1 && rc++ == 0)
+	if (plugin_ipam(p, "DEL", &out, &e) == -1 && !failed) {
 		*err = e;
+		failed = true;
+	}
 	json_decref(out);
 	if (threaded)
 		pthread_join(t, NULL);
-	if (u.rc == -1 && rc++ == 0)
+	if (u.rc == -1 && !failed) {
 		*err = u.err;
-	if (rc == 0)
+		failed = true;
+	}
+	if (!failed)
 		log_info("DEL of %s (container %s) done", p->id.workload,
 		    p->env.container_id);
-	return rc == 0 ? 0 : -1;
+	return failed ? -1 : 0;
 }
 
 static int

@@ -200,15 +200,20 @@ cni_wep_delete(
 {
 	struct etcd_result res, cas;
 	struct resource r;
+	struct cni_error e;
 	char key[WEP_KEYLEN];
 	const char *cid;
 	json_t *cur;
 	int64_t mod;
 	int tries, rc = -1, c;
 
-	if (cni_wep_build(req, &r, err) == -1 ||
-	    wep_key(&r, key, sizeof(key), err) == -1)
+	if (cni_wep_build(req, &r, &e) == -1 ||
+	    wep_key(&r, key, sizeof(key), &e) == -1) {
+		/* ADD refused it before anything was made */
+		log_debug("no WorkloadEndpoint to delete: %s", e.msg);
+		rc = CNI_WEP_ABSENT;
 		goto out;
+	}
 	for (tries = 0; tries < WEP_TRIES; tries++) {
 		if (etcd_get(etcd, key, &res) == -1) {
 			cni_etcd_error(
@@ -219,7 +224,7 @@ cni_wep_delete(
 			etcd_result_clean(&res);
 			log_debug("WorkloadEndpoint %s/%s: none to delete",
 			    r.meta.namespace, r.meta.name);
-			rc = 0;
+			rc = CNI_WEP_ABSENT;
 			goto out;
 		}
 		mod = res.kvs[0].mod_revision;
@@ -239,7 +244,7 @@ cni_wep_delete(
 			    req->container_id);
 			json_decref(cur);
 			etcd_result_clean(&res);
-			rc = 1;
+			rc = CNI_WEP_KEPT;
 			goto out;
 		}
 		json_decref(cur);
@@ -254,7 +259,7 @@ cni_wep_delete(
 		if (c == 0) {
 			log_info("WorkloadEndpoint %s/%s deleted",
 			    r.meta.namespace, r.meta.name);
-			rc = 0;
+			rc = CNI_WEP_DELETED;
 			goto out;
 		}
 	}

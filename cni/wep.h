@@ -33,10 +33,15 @@ int cni_wep_write(
     struct etcd *, const struct cni_wep_req *, struct cni_error *);
 /*
  * Delete it if its containerID is req->container_id (compare-and-delete on
- * its revision): 0 when deleted or absent, 1 when it is another
- * container's and was kept (a stale DEL for an old sandbox of the pod,
- * whose host link name the new sandbox now uses), -1 on error.
+ * its revision): CNI_WEP_DELETED; CNI_WEP_KEPT when it is another
+ * container's (a stale DEL for an old sandbox of the pod, whose host link
+ * name the new sandbox now uses); CNI_WEP_ABSENT when there is none (or
+ * the request cannot even name one: what ADD refused, DEL must not); -1
+ * on error.
  */
+#define CNI_WEP_DELETED 0
+#define CNI_WEP_KEPT 1
+#define CNI_WEP_ABSENT 2
 int cni_wep_delete(
     struct etcd *, const struct cni_wep_req *, struct cni_error *);
 /* CHECK: it exists, is this container's and lists nets; error 5 if not */

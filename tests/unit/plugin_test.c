@@ -224,7 +224,8 @@ test_ident(void **state)
 	assert_string_equal(id.namespace, "default");
 	assert_null(id.pod);
 	assert_string_equal(id.workload, "0123456789abcdef");
-	assert_string_equal(id.host_ifname, "cali0123456789a");
+	/* sha1("0123456789abcdef") = fe5567e8d76... */
+	assert_string_equal(id.host_ifname, "calife5567e8d76");
 
 	env.container_id = NULL;
 	assert_int_equal(plugin_ident(&env, NULL, &id, &err), -1);
@@ -644,6 +645,33 @@ test_run_errors(void **state)
 	expect_error(j, rc, CNI_ERR_CONFIG, "no address on interface eth0");
 }
 
+/*
+ * DEL with etcd away: the endpoint and the release both fail, and the
+ * answer is still a failure (it once counted the second failure as the
+ * first's undoing and said 0): the runtime must retry.
+ */
+static void
+test_run_del_unreachable(void **state)
+{
+	struct fakeenv del = {{{"CNI_COMMAND", "DEL"},
+	    {"CNI_CONTAINERID", "c1"}, {"CNI_NETNS", ""},
+	    {"CNI_IFNAME", "eth0"}, {"CNI_PATH", "/nonexistent"}}};
+	char lock[64], conf[512];
+	json_t *j;
+	int rc;
+
+	(void)state;
+	snprintf(lock, sizeof(lock), "/tmp/plugin_test.%d.lock", (int)getpid());
+	snprintf(conf, sizeof(conf),
+	    CONF("1.0.0",
+	        ",\"nodename\":\"n1\",\"ipam_lock_file\":\"%s\","
+	        "\"etcd_endpoints\":\"http://127.0.0.1:1\""),
+	    lock);
+	j = run(&del, conf, &rc);
+	expect_error(j, rc, CNI_ERR_TRY_AGAIN, "");
+	unlink(lock);
+}
+
 int
 main(void)
 {
@@ -661,6 +689,7 @@ main(void)
 	    cmocka_unit_test(test_prev_has_ips),
 	    cmocka_unit_test(test_run_version),
 	    cmocka_unit_test(test_run_errors),
+	    cmocka_unit_test(test_run_del_unreachable),
 	};
 
 	store_init();
