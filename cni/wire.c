@@ -1076,21 +1076,22 @@ cni_host_ifname(const char *prefix, const char *k8s_id,
 
 	if (prefix == NULL)
 		prefix = "cali";
-	if (k8s_id != NULL) {
-		if (EVP_Digest(k8s_id, strlen(k8s_id), md, &mdlen, EVP_sha1(),
-		        NULL) != 1 ||
-		    mdlen < (WIRE_HASHLEN + 1) / 2)
-			return -1;
-		for (i = 0; i < WIRE_HASHLEN; i++)
-			tail[i] = hex[(md[i / 2] >> (i % 2 ? 0 : 4)) & 0xf];
-		tail[WIRE_HASHLEN] = '\0';
-	} else {
-		if (container_id == NULL || *container_id == '\0')
-			return -1;
-		n = strnlen(container_id, WIRE_HASHLEN);
-		memcpy(tail, container_id, n);
-		tail[n] = '\0';
-	}
+	/*
+	 * Outside Kubernetes Calico takes the container id's first 11
+	 * characters; ids that share a prefix (cnitool's "cnitool-<hex>"
+	 * leaves 3 hex digits) then share a link, and one ADD deletes the
+	 * other's as stale.  Its sha1 tells them apart like a pod's name.
+	 */
+	if (k8s_id == NULL)
+		k8s_id = container_id;
+	if (k8s_id == NULL || *k8s_id == '\0' ||
+	    EVP_Digest(k8s_id, strlen(k8s_id), md, &mdlen, EVP_sha1(), NULL) !=
+	        1 ||
+	    mdlen < (WIRE_HASHLEN + 1) / 2)
+		return -1;
+	for (i = 0; i < WIRE_HASHLEN; i++)
+		tail[i] = hex[(md[i / 2] >> (i % 2 ? 0 : 4)) & 0xf];
+	tail[WIRE_HASHLEN] = '\0';
 	n = strlen(prefix) + strlen(tail);
 	if (n >= len || n >= IFNAMSIZ)
 		return -1;

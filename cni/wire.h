@@ -88,9 +88,10 @@ int cni_wire_check(const struct cni_wire *, struct cni_error *);
 
 /*
  * Calico's host-side name: "cali" + the first 11 hex digits of
- * sha1(workload id) for Kubernetes pods ("<namespace>.<pod>"), or "cali" +
- * the first 11 characters of the container id otherwise (id NULL = not
- * Kubernetes).  prefix NULL: "cali" (FELIX_INTERFACEPREFIX's first).
+ * sha1(workload id) for Kubernetes pods ("<namespace>.<pod>"), and of
+ * sha1(container id) otherwise (k8s_id NULL; Calico takes the id's first
+ * 11 characters, which ids with a common prefix share).  prefix NULL:
+ * "cali" (FELIX_INTERFACEPREFIX's first).
  */
 int cni_host_ifname(const char *prefix, const char *k8s_id,
     const char *container_id, char *buf, size_t len);

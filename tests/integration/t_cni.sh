@@ -108,6 +108,11 @@ k8s_ifname() {
 	printf 'cali%s' "$h"
 }
 
+# cid_ifname CID: the host link name outside Kubernetes (sha1 of the id)
+cid_ifname() {
+	printf 'cali%s' "$(printf '%s' "$1" | sha1sum | cut -c1-11)"
+}
+
 # reach POD ADDR: POD pings ADDR (node_lib.sh's pmping.py: no ping(8) here)
 reach() {
 	wait_until 5 nsx "$1" python3 "$PM_TMP/pmping.py" "$2" 1 1 1 ||
@@ -138,7 +143,7 @@ N16=${NODE_IP6[n1]}
 # ---------------------------------------------------------------------------
 step "IPv4, orchestrator cni: ADD"
 CID1=0123456789abcdef0001
-HIF1=cali${CID1:0:11}
+HIF1=$(cid_ifname "$CID1")
 add p1 "$CID1" "$CONF4"
 expect_ok "ADD p1"
 R1=$OUT
@@ -370,7 +375,7 @@ expect_err "ADD into a netns that does not exist" 8
 [ "$(cni_handle_count "$CNI_NET.$CID7")" = 0 ] ||
     fail "failed ADD left its addresses held"
 [ -z "$(wep_get "n1-cni-$CID7-eth0")" ] || fail "failed ADD left an endpoint"
-link_exists "cali${CID7:0:11}" && fail "failed ADD left cali${CID7:0:11}"
+link_exists "$(cid_ifname "$CID7")" && fail "failed ADD left $(cid_ifname "$CID7")"
 ok "failed ADD: no address, endpoint or link left"
 
 # ---------------------------------------------------------------------------

@@ -59,8 +59,7 @@ cni_conf "$CONF" n1
 
 # hostif CID: the host side's name for a non-Kubernetes container
 hostif() {
-	local h="cali$1"
-	echo "${h:0:15}"
+	printf 'cali%s\n' "$(printf '%s' "$1" | sha1sum | cut -c1-11)"
 }
 
 n1_idle() {

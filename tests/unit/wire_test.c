@@ -484,21 +484,37 @@ test_host_ifname(void **state)
 	assert_int_equal(
 	    cni_host_ifname("tap", "ns.p", NULL, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "tap0ad56bf5e97");
-	/* not Kubernetes: the container id's first 11 characters */
+	/* not Kubernetes: sha1 of the container id, b1775a785f0... */
 	assert_int_equal(
 	    cni_host_ifname(NULL, NULL, "0123456789abcdef0123456789abcdef", buf,
 	        sizeof(buf)),
 	    0);
-	assert_string_equal(buf, "cali0123456789a");
+	assert_string_equal(buf, "calib1775a785f0");
+	/* a9993e36470... */
 	assert_int_equal(
 	    cni_host_ifname(NULL, NULL, "abc", buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "caliabc");
-	/* what cannot be an interface name */
+	assert_string_equal(buf, "calia9993e36470");
+	/* ids with a common prefix get different links */
+	assert_int_equal(cni_host_ifname(NULL, NULL, "cnitool-1eb0000000001",
+	                     buf, sizeof(buf)),
+	    0);
+	assert_string_not_equal(buf, "calicnitool-1e");
+	{
+		char other[32];
+
+		assert_int_equal(
+		    cni_host_ifname(NULL, NULL, "cnitool-1eb0000000002", other,
+		        sizeof(other)),
+		    0);
+		assert_string_not_equal(buf, other);
+	}
+	/* no id at all */
 	assert_int_equal(
 	    cni_host_ifname(NULL, NULL, NULL, buf, sizeof(buf)), -1);
 	assert_int_equal(cni_host_ifname(NULL, NULL, "", buf, sizeof(buf)), -1);
+	/* what cannot be an interface name */
 	assert_int_equal(
-	    cni_host_ifname("cali", NULL, "ab/cd", buf, sizeof(buf)), -1);
+	    cni_host_ifname("ca/li", NULL, "abc", buf, sizeof(buf)), -1);
 	assert_int_equal(cni_host_ifname("longprefix", "default.pod1", NULL,
 	                     buf, sizeof(buf)),
 	    -1);
