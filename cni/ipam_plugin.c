@@ -224,6 +224,26 @@ ipam_plugin_log_addrs(
 
 /* ---- ADD ---- */
 
+static bool
+ipam_plugin_has_family(const struct addr *v, size_t n, int family)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].family == family)
+			return true;
+	return false;
+}
+
+/* whether the config asks for a family that v lacks */
+static bool
+ipam_plugin_lacks(const struct ipam_call *c, const struct addr *v, size_t n)
+{
+	return (c->nc.ipam.assign_ipv4 &&
+	           !ipam_plugin_has_family(v, n, AF_INET)) ||
+	    (c->nc.ipam.assign_ipv6 && !ipam_plugin_has_family(v, n, AF_INET6));
+}
+
 static int
 ipam_plugin_add(struct ipam_call *c, char **out, struct cni_error *err)
 {
@@ -239,17 +259,26 @@ ipam_plugin_add(struct ipam_call *c, char **out, struct cni_error *err)
 		ipam_plugin_fail(c, "reading the handle", msg, false, err);
 		return -1;
 	}
-	if (nheld > 0) {
-		/* a repeated ADD: the container has its addresses */
-		ipam_plugin_log_addrs(
-		    "ADD again, held by", c->handle, held, nheld);
-		*out = ipam_plugin_result(c, held, nheld, err);
+	if (ipam_plugin_requested(&c->nc, &c->env.args, req, CNI_MAX_ARGS_IPS,
+	        &nreq, err) == -1) {
 		free(held);
+		return -1;
+	}
+	/*
+	 * A repeated ADD: the container has its addresses.  One killed
+	 * between its IPv4 and its IPv6 assignment left only the first,
+	 * so a family the config asks for and the handle lacks is still
+	 * assigned (auto-assignment only: asked-for addresses came whole).
+	 */
+	for (i = 0; i < nheld && ngot < CNI_MAX_IPS; i++)
+		got[ngot++] = held[i];
+	free(held);
+	if (nheld > 0 && (nreq > 0 || !ipam_plugin_lacks(c, got, ngot))) {
+		ipam_plugin_log_addrs(
+		    "ADD again, held by", c->handle, got, ngot);
+		*out = ipam_plugin_result(c, got, ngot, err);
 		return *out == NULL ? -1 : 0;
 	}
-	if (ipam_plugin_requested(
-	        &c->nc, &c->env.args, req, CNI_MAX_ARGS_IPS, &nreq, err) == -1)
-		return -1;
 
 	memset(&r, 0, sizeof(r));
 	r.handle = c->handle;
@@ -272,6 +301,8 @@ ipam_plugin_add(struct ipam_call *c, char **out, struct cni_error *err)
 				continue;
 			if (fam == 1 && !c->nc.ipam.assign_ipv6)
 				continue;
+			if (ipam_plugin_has_family(got, ngot, r.family))
+				continue; /* held since an earlier ADD */
 			r.pools = fam == 0 ? c->nc.ipam.ipv4_pools
 			                   : c->nc.ipam.ipv6_pools;
 			r.npools = fam == 0 ? c->nc.ipam.nipv4_pools
@@ -423,8 +454,15 @@ ipam_plugin_attachments_check(
 	const json_t *v = ipam_plugin_attachments(nc), *e, *cid;
 	size_t i;
 
-	if (v == NULL || json_is_null(v))
-		return 0; /* none valid: everything goes */
+	/*
+	 * An absent list would make every handle of the network on this
+	 * node collectable: refused, where an explicit [] means just that.
+	 */
+	if (v == NULL || json_is_null(v)) {
+		cni_error_set(
+		    err, CNI_ERR_CONFIG, "cni.dev/valid-attachments: missing");
+		return -1;
+	}
 	if (!json_is_array(v)) {
 		cni_error_set(err, CNI_ERR_CONFIG,
 		    "cni.dev/valid-attachments: not an array");
@@ -530,6 +568,13 @@ ipam_plugin_gc(struct ipam_call *c, struct cni_error *err)
 		    strncmp(id, idpfx, plen) != 0 || id[plen] == '\0' ||
 		    ipam_plugin_valid(&c->nc, id + plen))
 			continue;
+		/*
+		 * "k8s.sriov.<id>" under the prefix "k8s." is network
+		 * k8s.sriov's: a network name may hold dots, runtimes' ids
+		 * do not, so such a handle is never ours to collect.
+		 */
+		if (strchr(id + plen, '.') != NULL)
+			continue;
 		if (ipam_plugin_gc_mine(c, id, &mine, msg, sizeof(msg)) == -1 ||
 		    (mine &&
 		        ipam_release_handle(c->ipam, id, msg, sizeof(msg)) ==
@@ -592,8 +637,9 @@ ipam_plugin_clean(struct ipam_call *c)
  * The host's IPAM lock, as Calico's plugin takes it (by default the same
  * file, so a calico-ipam beside us waits too): the plugins of one host
  * would otherwise all race for the same block and lose compare-and-swap
- * rounds to each other.  Best effort when the file cannot be made, as in
- * Calico: CAS keeps allocation correct without it.
+ * rounds to each other.  Best effort, when the file cannot be made (as in
+ * Calico) or is held past IPAM_PLUGIN_LOCK_MS: CAS keeps allocation
+ * correct without it.
  */
 static int
 ipam_plugin_lock(struct ipam_call *c, struct cni_error *err)
@@ -603,12 +649,10 @@ ipam_plugin_lock(struct ipam_call *c, struct cni_error *err)
 
 	if (path == NULL || *path == '\0')
 		path = CNI_IPAM_LOCK_FILE;
+	(void)err;
 	if ((c->lockfd = cni_lock(path, IPAM_PLUGIN_LOCK_MS, &e)) != -1)
 		return 0;
-	if (e.code == CNI_ERR_TRY_AGAIN) {
-		*err = e;
-		return -1;
-	}
+	/* held too long (a GC of thousands of handles) or not to be had */
 	log_warnx("%s; going on without it", e.msg);
 	return 0;
 }

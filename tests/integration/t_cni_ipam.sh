@@ -259,10 +259,16 @@ step "GC"
 # another network's handle, and this network's handle of another node
 ipam ADD x1 "$(conf 1.0.0 | jq -c '.name = "other"')"
 expect_ok "ADD x1 on network other"
+# a network whose name extends ours with a dot: its handles start "$NET."
+ipam ADD y1 "$(conf 1.0.0 | jq -c '.name = "'$NET'.sub"')"
+expect_ok "ADD y1 on network $NET.sub"
 nctl ipam assign --node n2 --handle "$NET.n2pod" >/dev/null ||
     fail "assign for n2"
 inuse=$(in_use)
 valid='{"cni.dev/valid-attachments":[{"containerID":"c2","ifname":"eth0"},{"containerID":"zz","ifname":"eth0"}]}'
+ipam GC "" "$(conf 1.1.0)"
+expect_err "GC without cni.dev/valid-attachments" 7
+[ "$(in_use)" = "$inuse" ] || fail "a refused GC released addresses"
 ipam GC "" "$(conf 1.1.0 '{}' "$valid")"
 expect_ok GC
 [ -z "$OUT" ] || fail "GC printed: $OUT"
@@ -271,10 +277,12 @@ for c in c3 c5 c6 e1 e8; do
 done
 [ -n "$(handle "$NET.c2")" ] || fail "GC released the valid $NET.c2"
 [ -n "$(handle other.x1)" ] || fail "GC released another network's handle"
+[ -n "$(handle "$NET.sub.y1")" ] ||
+    fail "GC released network $NET.sub's handle $NET.sub.y1"
 [ -n "$(handle "$NET.n2pod")" ] || fail "GC released another node's handle"
-# c2's two addresses, x1's and n2pod's
-[ "$(in_use)" = 4 ] || fail "in use after GC: $(in_use), before $inuse"
-ok "GC released 11 handles' addresses, kept $NET.c2, other.x1, $NET.n2pod"
+# c2's two addresses, x1's, y1's and n2pod's
+[ "$(in_use)" = 5 ] || fail "in use after GC: $(in_use), before $inuse"
+ok "GC released 11 handles' addresses, kept $NET.c2, other.x1, $NET.sub.y1, $NET.n2pod"
 ipam GC "" "$(conf 1.0.0 '{}' "$valid")"
 expect_err "GC at 1.0.0" 1
 
@@ -348,6 +356,8 @@ ipam DEL c2 "$C10"
 expect_ok "DEL c2"
 ipam DEL x1 "$(conf 1.0.0 | jq -c '.name = "other"')"
 expect_ok "DEL x1"
+ipam DEL y1 "$(conf 1.0.0 | jq -c '.name = "'$NET'.sub"')"
+expect_ok "DEL y1"
 nctl ipam release --handle "$NET.n2pod" >/dev/null || fail "release n2pod"
 [ "$(in_use)" = 0 ] || fail "in use at the end: $(in_use)"
 left=$(ectl get --prefix /calico/ipam/v2/handle/ --keys-only)

@@ -279,7 +279,16 @@ test_attachments(void **state)
 	struct cni_error err;
 
 	(void)state;
+	/* absent: refused, or GC would take every handle of the network */
 	conf("{}", &nc);
+	assert_int_equal(ipam_plugin_attachments_check(&nc, &err), -1);
+	assert_int_equal(err.code, CNI_ERR_CONFIG);
+	assert_string_equal(err.msg, "cni.dev/valid-attachments: missing");
+	assert_false(ipam_plugin_valid(&nc, "c1"));
+	cni_netconf_clear(&nc);
+
+	/* [] says none is valid */
+	conf("{\"cni.dev/valid-attachments\":[]}", &nc);
 	assert_int_equal(ipam_plugin_attachments_check(&nc, &err), 0);
 	assert_false(ipam_plugin_valid(&nc, "c1"));
 	cni_netconf_clear(&nc);
