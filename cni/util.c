@@ -168,20 +168,24 @@ util_name_check(const char *field, const char *v, char *buf, size_t len,
 	return 0;
 }
 
-/* the file's first line, whitespace trimmed at both ends */
+/*
+ * The file's first line, whitespace trimmed at both ends; 1 (the next
+ * source) when there is no such file, it cannot be read or the line is
+ * empty, as Calico's nodenameFromFile() says "" then.
+ */
 static int
 util_read_nodename(
-    const char *path, char *buf, size_t len, bool must, struct cni_error *err)
+    const char *path, char *buf, size_t len, bool named, struct cni_error *err)
 {
-	char line[512], *s, *e;
+	char line[512], field[PATH_MAX + 32], *s, *e;
 	FILE *f;
 
 	if ((f = fopen(path, "re")) == NULL) {
-		if (!must && errno == ENOENT)
-			return 1;
-		cni_error_set(err, CNI_ERR_CONFIG, "nodename_file: %s: %s",
-		    path, strerror(errno));
-		return -1;
+		if (named || errno != ENOENT)
+			log_warnx(
+			    "nodename_file %s: %s; trying the next source",
+			    path, strerror(errno));
+		return 1;
 	}
 	if (fgets(line, sizeof(line), f) == NULL)
 		line[0] = '\0';
@@ -191,32 +195,38 @@ util_read_nodename(
 	for (e = s + strlen(s); e > s && isspace((unsigned char)e[-1]); e--)
 		;
 	*e = '\0';
-	{
-		char field[PATH_MAX + 32];
-
-		snprintf(field, sizeof(field), "nodename_file %s", path);
-		return util_name_check(field, s, buf, len, err);
+	if (*s == '\0') {
+		log_warnx(
+		    "nodename_file %s is empty; trying the next source", path);
+		return 1;
 	}
+	snprintf(field, sizeof(field), "nodename_file %s", path);
+	return util_name_check(field, s, buf, len, err);
 }
 
+/*
+ * Calico's DetermineNodename(): nodename, the nodename file, the
+ * deprecated hostname, then the host's name lowercased (names.Hostname),
+ * so that the name is calico/node's and the plugin never fails for want
+ * of one (a DEL must not, when /var/lib/calico is gone).
+ */
 int
 cni_nodename(
     const struct cni_netconf *nc, char *buf, size_t len, struct cni_error *err)
 {
-	char host[256];
+	char host[256], *c;
+	bool named;
 	int rc;
 
 	if (nc->nodename != NULL && *nc->nodename != '\0')
 		return util_name_check("nodename", nc->nodename, buf, len, err);
-	if (nc->hostname != NULL && *nc->hostname != '\0')
-		return util_name_check("hostname", nc->hostname, buf, len, err);
-	if (nc->nodename_file != NULL && *nc->nodename_file != '\0')
-		rc = util_read_nodename(nc->nodename_file, buf, len, true, err);
-	else
-		rc =
-		    util_read_nodename(CNI_NODENAME_FILE, buf, len, false, err);
+	named = nc->nodename_file != NULL && *nc->nodename_file != '\0';
+	rc = util_read_nodename(named ? nc->nodename_file : CNI_NODENAME_FILE,
+	    buf, len, named, err);
 	if (rc <= 0)
 		return rc;
+	if (nc->hostname != NULL && *nc->hostname != '\0')
+		return util_name_check("hostname", nc->hostname, buf, len, err);
 	if (gethostname(host, sizeof(host)) == -1) {
 		cni_error_set(err, CNI_ERR_CONFIG,
 		    "nodename: not set and gethostname failed: %s",
@@ -224,6 +234,8 @@ cni_nodename(
 		return -1;
 	}
 	host[sizeof(host) - 1] = '\0';
+	for (c = host; *c != '\0'; c++)
+		*c = tolower((unsigned char)*c);
 	return util_name_check("hostname (gethostname)", host, buf, len, err);
 }
 

@@ -33,14 +33,11 @@ int cni_read_stdin(char **buf, size_t *len, struct cni_error *);
 void cni_log_setup(const char *prog, const struct cni_netconf *nc);
 
 /*
- * The node name as Calico's CNI determines it: nodename, then the
- * deprecated hostname, then the contents of nodename_file (default
- * CNI_NODENAME_FILE, used only when it exists; its first line, whitespace
- * trimmed), then gethostname().  An empty nodename or hostname counts as
- * absent.  Error 7 naming the field when the name is empty, longer than
- * 253 bytes or len, or holds '/', whitespace or control characters (it
- * becomes an etcd key segment), or when a nodename_file the config names
- * cannot be read.
+ * The node name as Calico's CNI determines it: nodename, then the first
+ * line of nodename_file (default CNI_NODENAME_FILE; a file missing,
+ * unreadable or empty is the next source's turn), then the deprecated
+ * hostname, then gethostname() lowercased.  Error 7 naming the source when
+ * the name it gives is not a valid one.
  */
 int cni_nodename(
     const struct cni_netconf *, char *buf, size_t len, struct cni_error *);

@@ -1,11 +1,12 @@
 /*
- * cni/util.c: the node name's precedence (nodename, hostname,
- * nodename_file, gethostname) and refusals, the handle id, datastore_type
+ * cni/util.c: the node name's precedence (nodename, nodename_file,
+ * hostname, gethostname lowercased) and refusals, the handle id, datastore_type
  * refusal, etcd failures mapped to CNI codes, the ipam_lock_file lock and
  * its timeout, log_file_path creation, stdin and the error on stdout.
  */
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -87,9 +88,20 @@ test_nodename_precedence(void **state)
 	assert_string_equal(name, "node-a");
 	cni_netconf_clear(&nc);
 
+	/* the file before the deprecated hostname, as Calico */
 	snprintf(conf, sizeof(conf),
 	    "{\"name\":\"n\",\"hostname\":\"node-b\",\"nodename_file\":\"%s\"}",
 	    file);
+	parse(conf, &nc);
+	assert_int_equal(cni_nodename(&nc, name, sizeof(name), &err), 0);
+	assert_string_equal(name, "node-from-file");
+	cni_netconf_clear(&nc);
+
+	/* no file: hostname */
+	snprintf(conf, sizeof(conf),
+	    "{\"name\":\"n\",\"hostname\":\"node-b\",\"nodename_file\":"
+	    "\"%s/absent\"}",
+	    tmpdir);
 	parse(conf, &nc);
 	assert_int_equal(cni_nodename(&nc, name, sizeof(name), &err), 0);
 	assert_string_equal(name, "node-b");
@@ -111,12 +123,14 @@ test_nodename_precedence(void **state)
 	assert_string_equal(name, "node-from-file");
 	cni_netconf_clear(&nc);
 
-	/* nothing set, the default file absent here: gethostname() */
+	/* nothing set, the default file absent here: gethostname(), lower */
 	if (access(CNI_NODENAME_FILE, F_OK) == 0)
 		skip();
 	parse("{\"name\":\"n\"}", &nc);
 	assert_int_equal(cni_nodename(&nc, name, sizeof(name), &err), 0);
 	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	for (char *c = host; *c != '\0'; c++)
+		*c = tolower((unsigned char)*c);
 	assert_string_equal(name, host);
 	cni_netconf_clear(&nc);
 }
@@ -126,17 +140,21 @@ test_nodename_bad(void **state)
 {
 	struct cni_netconf nc;
 	struct cni_error err;
-	char conf[1024], file[256], name[256];
+	char conf[1024], file[256], name[256], host[256];
 
 	(void)state;
-	/* a named file that does not exist is an error, not a fallback */
+	/*
+	 * A named file that does not exist, or holds nothing, is the next
+	 * source's turn (Calico's nodenameFromFile): the host's name here.
+	 */
+	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	for (char *c = host; *c != '\0'; c++)
+		*c = tolower((unsigned char)*c);
 	snprintf(conf, sizeof(conf),
 	    "{\"name\":\"n\",\"nodename_file\":\"%s/absent\"}", tmpdir);
 	parse(conf, &nc);
-	assert_int_equal(cni_nodename(&nc, name, sizeof(name), &err), -1);
-	assert_int_equal(err.code, CNI_ERR_CONFIG);
-	assert_non_null(strstr(err.msg, "nodename_file"));
-	assert_non_null(strstr(err.msg, "absent"));
+	assert_int_equal(cni_nodename(&nc, name, sizeof(name), &err), 0);
+	assert_string_equal(name, host);
 	cni_netconf_clear(&nc);
 
 	snprintf(file, sizeof(file), "%s/blank", tmpdir);
@@ -144,9 +162,17 @@ test_nodename_bad(void **state)
 	snprintf(conf, sizeof(conf),
 	    "{\"name\":\"n\",\"nodename_file\":\"%s\"}", file);
 	parse(conf, &nc);
+	assert_int_equal(cni_nodename(&nc, name, sizeof(name), &err), 0);
+	assert_string_equal(name, host);
+	cni_netconf_clear(&nc);
+
+	/* a file holding an impossible name is refused, naming the file */
+	write_file(file, "a/b\n");
+	parse(conf, &nc);
 	assert_int_equal(cni_nodename(&nc, name, sizeof(name), &err), -1);
 	assert_int_equal(err.code, CNI_ERR_CONFIG);
-	assert_non_null(strstr(err.msg, "empty node name"));
+	assert_non_null(strstr(err.msg, "nodename_file"));
+	assert_non_null(strstr(err.msg, "blank"));
 	cni_netconf_clear(&nc);
 
 	parse("{\"name\":\"n\",\"nodename\":\"a/b\"}", &nc);
