@@ -12,10 +12,11 @@
  * and DEL goes on past a failing plugin so that one broken link does not
  * leak the others' state.
  */
+#include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -519,27 +520,55 @@ tool_cache_result(const struct cni_tool *t, const struct tool_list *l)
 	return r;
 }
 
-/* GC: every attachment of this network the cache remembers. */
+/* whether name is a cache file being written: "<entry>.tmp<pid>" */
+static bool
+tool_cache_tmp(const char *name)
+{
+	const char *p = strrchr(name, '.');
+
+	if (p == NULL || strncmp(p, ".tmp", 4) != 0 || p[4] == '\0')
+		return false;
+	for (p += 4; *p != '\0'; p++)
+		if (!isdigit((unsigned char)*p))
+			return false;
+	return true;
+}
+
+/*
+ * GC: every attachment of this network the cache remembers; NULL (a
+ * warning said why) when one of its entries cannot be read, since a
+ * missing attachment would have its addresses collected.
+ */
 static json_t *
 tool_cache_attachments(const struct cni_tool *t, const struct tool_list *l)
 {
 	struct dirent **ents;
 	json_t *a = json_array(), *o;
+	json_error_t jerr;
 	char path[8192];
 	size_t plen = strlen(l->name);
 	int n, i;
 
-	if ((n = scandir(t->cache_dir, &ents, NULL, alphasort)) == -1)
-		return a;
+	if ((n = scandir(t->cache_dir, &ents, NULL, alphasort)) == -1) {
+		if (errno == ENOENT)
+			return a;
+		tool_warn("%s: %s", t->cache_dir, strerror(errno));
+		json_decref(a);
+		return NULL;
+	}
 	for (i = 0; i < n; i++) {
 		const char *cid, *ifn, *net;
 
-		if (strncmp(ents[i]->d_name, l->name, plen) == 0 &&
+		if (a != NULL && strncmp(ents[i]->d_name, l->name, plen) == 0 &&
 		    ents[i]->d_name[plen] == '-' &&
-		    strstr(ents[i]->d_name, ".tmp") == NULL) {
+		    !tool_cache_tmp(ents[i]->d_name)) {
 			snprintf(path, sizeof(path), "%s/%s", t->cache_dir,
 			    ents[i]->d_name);
-			if ((o = json_load_file(path, 0, NULL)) != NULL) {
+			if ((o = json_load_file(path, 0, &jerr)) == NULL) {
+				tool_warn("%s: %s", path, jerr.text);
+				json_decref(a);
+				a = NULL;
+			} else {
 				cid = json_string_value(
 				    json_object_get(o, "containerId"));
 				ifn = json_string_value(
@@ -596,8 +625,12 @@ tool_add(const struct cni_tool *t, const struct tool_list *l)
 			}
 		}
 		if (out == NULL) {
-			/* undo what the others did, newest first */
-			for (j = i; j-- > 0;) {
+			/*
+			 * Undo, newest first, the failing plugin too: DEL is
+			 * safe on half-done state, and one killed at the
+			 * timeout may have taken an address.
+			 */
+			for (j = i + 1; j-- > 0;) {
 				tool_plugin(t, l, j, "DEL",
 				    with_prev ? prev : NULL, NULL, &dout,
 				    &derr);
@@ -610,7 +643,22 @@ tool_add(const struct cni_tool *t, const struct tool_list *l)
 		json_decref(prev);
 		prev = out;
 	}
-	tool_cache_write(t, l, prev);
+	if (tool_cache_write(t, l, prev) == -1) {
+		/*
+		 * Without the cache, DEL has no prevResult and GC would take
+		 * this attachment for a leak: undone, as libcni does.
+		 */
+		for (j = n; j-- > 0;) {
+			tool_plugin(t, l, j, "DEL", with_prev ? prev : NULL,
+			    NULL, &dout, &derr);
+			json_decref(dout);
+		}
+		json_decref(prev);
+		cni_error_set(&err, CNI_ERR_IO, "cannot cache the result in %s",
+		    t->cache_dir);
+		tool_print_error(t, l, &err);
+		return 1;
+	}
 	tool_print(t, prev);
 	json_decref(prev);
 	return 0;
@@ -702,7 +750,14 @@ tool_gc_status(const struct cni_tool *t, const struct tool_list *l)
 	if (t->command == CNI_CMD_GC) {
 		if (l->disable_gc)
 			return 0;
-		att = tool_cache_attachments(t, l);
+		if ((att = tool_cache_attachments(t, l)) == NULL) {
+			cni_error_set(&err, CNI_ERR_IO,
+			    "cannot tell the valid attachments from the cache "
+			    "%s: no GC",
+			    t->cache_dir);
+			tool_print_error(t, l, &err);
+			return 1;
+		}
 		inject = json_object();
 		json_object_set(inject, "cni.dev/valid-attachments", att);
 		json_object_set(inject, "cni.dev/attachments", att);

@@ -269,13 +269,36 @@ out=$(rtool add 2>/dev/null) || rc=$?
 [ "$rc" = 1 ] || fail "failing add: exit $rc ($out)"
 jq -e '.code == 11 and .msg == "told to fail" and .details == "rec"' \
     <<<"$out" >/dev/null || fail "failing add printed: $out"
-[ "$(jq -s -c 'map(.cmd + ":" + .conf.tag)' "$REC")" = '["ADD:a","ADD:bb","DEL:a"]' ] ||
+# undone newest first, the failing plugin too (it may have half-done it)
+[ "$(jq -s -c 'map(.cmd + ":" + .conf.tag)' "$REC")" = '["ADD:a","ADD:bb","DEL:bb","DEL:a"]' ] ||
     fail "calls for a failing add: $(jq -s -c 'map(.cmd + ":" + .conf.tag)' "$REC")"
 rec 2 '.conf.prevResult.interfaces[0].name == "a"'
-ok "failing add: the plugin's error JSON, exit 1, the first plugin's DEL"
+rec 3 '.conf.prevResult.interfaces[0].name == "a"'
+ok "failing add: the plugin's error JSON, exit 1, DEL of the failing plugin and the first"
 
 rtool gc >/dev/null || fail "rec gc with nothing cached"
-rec 3 '.cmd == "GC" and .conf["cni.dev/valid-attachments"] == []'
+rec 4 '.cmd == "GC" and .conf["cni.dev/valid-attachments"] == []'
+
+# a result that cannot be cached: the ADD is undone (GC would take it)
+jq '.plugins[1].fail = false' "$PM_TMP/rec.conflist" >"$PM_TMP/rec2.conflist"
+mv "$PM_TMP/rec2.conflist" "$PM_TMP/rec.conflist"
+: >"$REC"
+rc=0
+out=$(rtool add PODMESH_CNI_CACHE=/proc/podmesh-no-cache 2>/dev/null) || rc=$?
+[ "$rc" = 1 ] || fail "uncacheable add: exit $rc ($out)"
+jq -e '.code == 5 and (.msg | startswith("cannot cache the result"))' \
+    <<<"$out" >/dev/null || fail "uncacheable add printed: $out"
+[ "$(jq -s -c 'map(.cmd + ":" + .conf.tag)' "$REC")" = '["ADD:a","ADD:bb","DEL:bb","DEL:a"]' ] ||
+    fail "calls for an uncacheable add: $(jq -s -c 'map(.cmd + ":" + .conf.tag)' "$REC")"
+ok "uncacheable add: code 5, every plugin's ADD undone"
+# a cache entry that does not parse: no GC rather than a wrong one
+echo '{' >"$PM_TMP/cache-n1/recnet-broken-net1"
+rc=0
+out=$(rtool gc 2>/dev/null) || rc=$?
+[ "$rc" = 1 ] && jq -e '.code == 5' <<<"$out" >/dev/null ||
+    fail "gc over a broken cache entry: exit $rc ($out)"
+rm -f "$PM_TMP/cache-n1/recnet-broken-net1"
+ok "gc refused while a cache entry cannot be read"
 # DEL goes on past a failing plugin, reports it, keeps the cache entry
 jq '.plugins[1].fail = false | .plugins[1].faildel = true' \
     "$PM_TMP/rec.conflist" >"$PM_TMP/rec2.conflist"
