@@ -174,6 +174,23 @@ jq -e '.in_use and .handle == "net1.c2" and .attributes == {node: "n1"}' \
     <<<"$info" >/dev/null || fail "ipam show --ip $A2_6: $info"
 ok "dual stack: $(jq -c '[.ips[].address]' <<<"$OUT"), attributes {node}"
 
+# an ADD killed between its families left IPv4 only: the repeated ADD
+# completes it under the same handle, the IPv4 address unchanged
+ipam ADD c2h "$C10"
+expect_ok "ADD c2h IPv4 only"
+h4=$(jq -r '.ips[0].address' <<<"$OUT")
+ipam ADD c2h "$C6"
+expect_ok "ADD c2h again, dual stack"
+jqe "completed ADD" '(.ips | length == 2) and .ips[0].address == "'"$h4"'" and
+    (.ips[1].address | test("^2001:db8:42::[0-9a-f]+/128$"))'
+ipam ADD c2h "$C6"
+expect_ok "ADD c2h a third time"
+jqe "third ADD" '(.ips | length == 2) and .ips[0].address == "'"$h4"'"'
+ipam DEL c2h "$C6"
+expect_ok "DEL c2h"
+[ -z "$(handle "$NET.c2h")" ] || fail "handle $NET.c2h left"
+ok "a half-done dual-stack ADD completed by the next: $h4 kept, IPv6 added"
+
 step "requested addresses"
 ipam ADD c3 "$C10" CNI_ARGS=IP=198.18.0.200
 expect_ok "ADD c3 IP="
