@@ -58,11 +58,26 @@ static void
 ipam_plugin_fail(struct ipam_call *c, const char *what, const char *msg,
     bool pools_named, struct cni_error *err)
 {
-	int code;
+	const struct etcd_error *ee;
 	const char *m;
+	int code;
 
 	switch (ipam_error_kind(c->ipam)) {
 	case IPAM_E_DATASTORE:
+		/*
+		 * Unreachable or too slow: try again.  Refused (auth,
+		 * permission, a request too large) will not get better.
+		 */
+		ee = etcd_last_error(c->etcd);
+		if (ee != NULL && ee->kind != ETCD_E_NONE &&
+		    ee->kind != ETCD_E_CONNECT &&
+		    !(ee->kind == ETCD_E_SERVER &&
+		        (ee->code == 4 || ee->code == 14))) {
+			code = CNI_ERR_IO;
+			m = "datastore refused the request";
+			break;
+		}
+		/* FALLTHROUGH */
 	case IPAM_E_BUSY:
 		code = CNI_ERR_TRY_AGAIN;
 		m = "datastore unavailable, try again later";
