@@ -104,7 +104,8 @@ wire_netns_open(const char *path, int *fd, struct cni_error *err)
 		cni_error_set(err, CNI_ERR_NETNS, "no netns given");
 		return 1;
 	}
-	if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* O_NONBLOCK: a FIFO named as the netns must not hang us */
+	if ((*fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		if (errno == ENOENT || errno == ENOTDIR) {
 			cni_error_set(err, CNI_ERR_NETNS,
 			    "netns %s does not exist", path);
@@ -210,6 +211,30 @@ wire_ctx_open(struct wire_ctx *c)
 		return -1;
 	}
 	return wire_ctx_sockets(c);
+}
+
+int
+cni_wire_netns_check(const char *netns, struct cni_error *err)
+{
+	struct cni_wire w = {.netns = netns};
+	struct wire_ctx c = {.w = &w, .err = err, .self_ns = -1, .pod_ns = -1};
+	int rc = -1;
+
+	if (wire_netns_open(netns, &c.pod_ns, err) != 0 ||
+	    wire_self_open(&c) == -1)
+		goto done;
+	if (wire_same_file(c.pod_ns, c.self_ns)) {
+		cni_error_set(err, CNI_ERR_NETNS,
+		    "netns %s is the host's own network namespace", netns);
+		goto done;
+	}
+	rc = 0;
+done:
+	if (c.pod_ns != -1)
+		close(c.pod_ns);
+	if (c.self_ns != -1)
+		close(c.self_ns);
+	return rc;
 }
 
 static void
@@ -605,6 +630,17 @@ wire_add_links(struct wire_ctx *c, unsigned int mtu)
 		    w->host_ifname, why);
 		return -1;
 	}
+	/*
+	 * A runtime or image may have turned IPv6 off in the pod: on again
+	 * when it gets an IPv6 address (as Calico), before the pod end is
+	 * made so that it inherits "default".
+	 */
+	if (c->v6 &&
+	    (wire_sysctl_set(
+	         "ipv6", "conf", "all", "disable_ipv6", "0", c->err) == -1 ||
+	        wire_sysctl_set("ipv6", "conf", "default", "disable_ipv6", "0",
+	            c->err) == -1))
+		return -1;
 	if (wire_veth_add(c, mtu, why, sizeof(why)) == -1) {
 		cni_error_set(c->err, CNI_ERR_IO, "creating veth %s/%s: %s",
 		    w->host_ifname, w->ifname, why);

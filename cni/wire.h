@@ -11,7 +11,9 @@
  *	fd00::5/128 dev cali..                link-local, from its MAC)
  *
  * The pod ARPs for 169.254.1.1, the host side answers by proxy ARP with
- * ee:ee:..., and the host routes at layer 3.  The host side's link-local
+ * ee:ee:..., and the host routes at layer 3 (for IPv6 the node also needs
+ * net.ipv6.conf.all.forwarding=1: the node's setting, not a pod's; IPv6 is
+ * switched back on in a pod that gets an address).  The host side's link-local
  * address is added with the pair (no DAD) rather than left to the kernel,
  * which makes it only when linkwatch notices the carrier, up to a second
  * later.  Host routes are protocol boot (3), never podmesh-bgpd's 44.
@@ -58,6 +60,13 @@ struct cni_wired {
  */
 int cni_wire_add(
     const struct cni_wire *, struct cni_wired *, struct cni_error *);
+
+/*
+ * The checks cni_wire_add starts with, alone: netns exists and is a
+ * network namespace other than this one (error 8).  ADD runs it before
+ * IPAM, so that a bad CNI_NETNS costs no allocation.
+ */
+int cni_wire_netns_check(const char *netns, struct cni_error *);
 
 /*
  * Undo it, idempotently: host_ifname deleted if present (its routes go with

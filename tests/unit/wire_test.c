@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -524,6 +525,35 @@ test_host_ifname(void **state)
 	    cni_host_ifname(NULL, "default.pod1", NULL, buf, 16), 0);
 }
 
+/* what ADD checks before IPAM: a netns other than ours, and only that */
+static void
+test_netns_check(void **state)
+{
+	struct cni_error err = {0};
+	char path[300];
+
+	(void)state;
+	assert_int_equal(cni_wire_netns_check(ns_new(), &err), 0);
+	snprintf(path, sizeof(path), "%s/absent", T.dir);
+	assert_int_equal(cni_wire_netns_check(path, &err), -1);
+	assert_int_equal(err.code, CNI_ERR_NETNS);
+	assert_non_null(strstr(err.msg, "does not exist"));
+	snprintf(path, sizeof(path), "%s/plain", T.dir);
+	close(open(path, O_WRONLY | O_CREAT, 0600));
+	assert_int_equal(cni_wire_netns_check(path, &err), -1);
+	assert_int_equal(err.code, CNI_ERR_NETNS);
+	assert_non_null(strstr(err.msg, "is not a network namespace"));
+	/* a FIFO: refused at once, not waited on */
+	snprintf(path, sizeof(path), "%s/fifo", T.dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(cni_wire_netns_check(path, &err), -1);
+	assert_int_equal(err.code, CNI_ERR_NETNS);
+	assert_int_equal(cni_wire_netns_check("/proc/self/ns/net", &err), -1);
+	assert_non_null(strstr(err.msg, "host's own"));
+	assert_int_equal(cni_wire_netns_check("", &err), -1);
+	assert_int_equal(cni_wire_netns_check(NULL, &err), -1);
+}
+
 static void
 test_bad_input(void **state)
 {
@@ -617,6 +647,28 @@ test_add_v4(void **state)
 	assert_false(link_exists(pod, "eth0"));
 	assert_false(route_get(T.nl, "198.18.0.5/32", &(struct nl_route){0}));
 	nl_close(pod);
+}
+
+/* a pod whose runtime turned IPv6 off still gets its IPv6 address */
+static void
+test_v6_disabled(void **state)
+{
+	const char *ns = ns_new();
+	struct cni_wire w;
+	struct cni_wired out;
+
+	(void)state;
+	sh("nsenter --net=%s sh -c 'echo 1 >/proc/sys/net/ipv6/conf/all/"
+	   "disable_ipv6; echo 1 >/proc/sys/net/ipv6/conf/default/"
+	   "disable_ipv6'",
+	    ns);
+	assert_int_equal(sysctl_get(ns, "ipv6/conf/default/disable_ipv6"), 1);
+	wire_init(
+	    &w, ns, "calit3", "198.18.0.7/32", "2001:db8:42::7/128", NULL);
+	add_ok(&w, &out);
+	assert_int_equal(sysctl_get(ns, "ipv6/conf/all/disable_ipv6"), 0);
+	assert_int_equal(sysctl_get(ns, "ipv6/conf/eth0/disable_ipv6"), 0);
+	check_ok(&w);
 }
 
 static void
@@ -985,8 +1037,10 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_host_ifname),
 	    cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test_setup_teardown(test_netns_check, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_add_v4, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_add_dual, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_v6_disabled, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pod_to_pod, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_repeated_add, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_netns, setup, teardown),
