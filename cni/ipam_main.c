@@ -50,7 +50,7 @@ main(int argc, char **argv)
 	cni_log_setup(IPAM_PLUGIN_PROG, NULL);
 	if (cni_read_stdin(&conf, &len, &err) == -1)
 		return cni_fail(&err, NULL);
-	if (ipam_plugin_run(env_get, NULL, conf, len, &out, version,
+	if (ipam_plugin_run(env_get, NULL, NULL, conf, len, &out, version,
 	        sizeof(version), &err) == -1) {
 		free(conf);
 		return cni_fail(&err, version[0] != '\0' ? version : NULL);

@@ -46,6 +46,7 @@ struct ipam_call {
 	char node[MODEL_NAME_MAX + 1];
 	char handle[IPAM_PLUGIN_HANDLE_MAX];
 	struct etcd *etcd;
+	bool etcd_owned; /* not the caller's (ipam_plugin_run's etcd) */
 	struct ipam *ipam;
 	struct model_labels attrs;
 	int lockfd;
@@ -639,7 +640,7 @@ ipam_plugin_clean(struct ipam_call *c)
 {
 	if (c->ipam != NULL)
 		ipam_free(c->ipam);
-	if (c->etcd != NULL)
+	if (c->etcd != NULL && c->etcd_owned)
 		etcd_free(c->etcd);
 	if (c->lockfd != -1)
 		close(c->lockfd);
@@ -697,8 +698,11 @@ ipam_plugin_dispatch(struct ipam_call *c, char **out, struct cni_error *err)
 	    cni_handle_id(&c->nc, &c->env, c->handle, sizeof(c->handle), err) ==
 	        -1)
 		return -1;
-	if ((c->etcd = cni_etcd_open(&c->nc, err)) == NULL)
-		return -1;
+	if (c->etcd == NULL) {
+		if ((c->etcd = cni_etcd_open(&c->nc, err)) == NULL)
+			return -1;
+		c->etcd_owned = true;
+	}
 	if ((c->ipam = ipam_new(c->etcd, c->node)) == NULL) {
 		cni_error_set(err, CNI_ERR_CONFIG,
 		    "nodename: \"%.64s\" cannot name an IPAM host", c->node);
@@ -733,8 +737,9 @@ ipam_plugin_dispatch(struct ipam_call *c, char **out, struct cni_error *err)
 }
 
 int
-ipam_plugin_run(cni_getenv_fn get, void *arg, const char *conf, size_t len,
-    char **out, char *version, size_t vlen, struct cni_error *err)
+ipam_plugin_run(cni_getenv_fn get, void *arg, struct etcd *etcd,
+    const char *conf, size_t len, char **out, char *version, size_t vlen,
+    struct cni_error *err)
 {
 	struct ipam_call c;
 	int rc;
@@ -743,6 +748,7 @@ ipam_plugin_run(cni_getenv_fn get, void *arg, const char *conf, size_t len,
 	version[0] = '\0';
 	memset(&c, 0, sizeof(c));
 	c.lockfd = -1;
+	c.etcd = etcd;
 	ipam_plugin_conf_version(conf, len, version, vlen);
 	if (cni_env_parse(get, arg, &c.env, err) == -1)
 		return -1;

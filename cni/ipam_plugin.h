@@ -12,6 +12,8 @@
 
 #include "cni/cni.h"
 
+struct etcd;
+
 #define IPAM_PLUGIN_PROG "podmesh-ipam"
 #define IPAM_PLUGIN_LOCK_MS 30000 /* waiting for ipam_lock_file */
 
@@ -21,10 +23,12 @@
  * DEL, GC and STATUS, which print nothing), or -1 with err.  version
  * (vlen bytes) gets the config's cniVersion when it is known and
  * supported, else "", for the error's encoding.  Logging is set up here
- * (cni_log_setup) once the config is read.
+ * (cni_log_setup) once the config is read.  etcd: the caller's client (the
+ * podmesh plugin's, which runs this in its own process), or NULL to open
+ * one from the config.
  */
-int ipam_plugin_run(cni_getenv_fn, void *, const char *conf, size_t len,
-    char **out, char *version, size_t vlen, struct cni_error *);
+int ipam_plugin_run(cni_getenv_fn, void *, struct etcd *, const char *conf,
+    size_t len, char **out, char *version, size_t vlen, struct cni_error *);
 
 /*
  * The parts of the config and CNI_ARGS the plugin reads beyond

@@ -438,8 +438,8 @@ plugin_ipam(
 		cni_error_set(err, CNI_ERR_INTERNAL, "ipam: no config to pass");
 		return -1;
 	}
-	rc = ipam_plugin_run(plugin_ipam_getenv, &e, in, strlen(in), &res,
-	    version, sizeof(version), err);
+	rc = ipam_plugin_run(plugin_ipam_getenv, &e, p->etcd, in, strlen(in),
+	    &res, version, sizeof(version), err);
 	free(in);
 	cni_log_setup(PLUGIN_PROG, &p->nc); /* ipam_plugin_run named itself */
 	if (rc == -1)

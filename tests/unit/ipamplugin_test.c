@@ -43,8 +43,8 @@ static int
 run(const char *const *env, const char *conf, char **out, char *version,
     struct cni_error *err)
 {
-	return ipam_plugin_run(fake_getenv, (void *)env, conf, strlen(conf),
-	    out, version, 16, err);
+	return ipam_plugin_run(fake_getenv, (void *)env, NULL, conf,
+	    strlen(conf), out, version, 16, err);
 }
 
 static const char *const env_add[] = {"CNI_COMMAND=ADD", "CNI_CONTAINERID=c1",
