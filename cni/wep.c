@@ -398,7 +398,9 @@ cni_wep_gc(struct etcd *etcd, const char *node, const char *network,
 	int rc = 0, c;
 
 	*ndeleted = 0;
-	if (model_key_prefix(MODEL_WEP, NULL, prefix, sizeof(prefix)) == -1)
+	/* the plugin writes "cni" endpoints in "default" only: list those */
+	if (model_key_prefix(MODEL_WEP, "default", prefix, sizeof(prefix)) ==
+	    -1)
 		fatalx("%s: prefix", __func__);
 	if (etcd_list(etcd, prefix, 0, &res) == -1) {
 		cni_etcd_error(etcd, "listing WorkloadEndpoints", err);
