@@ -29,10 +29,10 @@
 #define CNI_ERR_TRY_AGAIN 11
 #define CNI_ERR_NOT_AVAILABLE 50
 #define CNI_ERR_LIMITED 51
-#define CNI_ERR_NO_ADDRESS 100 /* podmesh: no free address (pool exhausted,
-                                  maxBlocksPerHost reached, no pool) */
-#define CNI_ERR_ADDRESS_TAKEN 101 /* podmesh: the address asked for is
-                                     assigned to someone else */
+/* podmesh's own: no free address (pool exhausted, maxBlocksPerHost, no pool) */
+#define CNI_ERR_NO_ADDRESS 100
+/* podmesh's own: the address asked for is someone else's */
+#define CNI_ERR_ADDRESS_TAKEN 101
 #define CNI_ERR_INTERNAL 999 /* libcni's own */
 
 struct cni_error {

@@ -19,8 +19,8 @@
  * error 5 ("failed to find plugin \"x\" in path [a b]") when none, error
  * 7 when type is empty or holds '/'.
  */
-int cni_find_plugin(const char *path, const char *type, char *buf,
-    size_t len, struct cni_error *);
+int cni_find_plugin(const char *path, const char *type, char *buf, size_t len,
+    struct cni_error *);
 
 /*
  * Run bin with in (inlen bytes) on stdin.  envp NULL: this process's
