@@ -491,8 +491,8 @@ plugin_add(struct plugin *p, struct cni_error *err)
 		return -1;
 	}
 	if (plugin_dns(p->nc.root, &dns, err) == -1 ||
-	    cni_wire_netns_check(p->env.netns, err) == -1 ||
-	    plugin_store(p, err) == -1 || plugin_wep_ok(p, err) == -1)
+	    plugin_store(p, err) == -1 || plugin_wep_ok(p, err) == -1 ||
+	    cni_wire_netns_check(p->env.netns, err) == -1)
 		return -1;
 	if (plugin_ipam(p, "ADD", &ipamj, err) == -1)
 		return -1;
