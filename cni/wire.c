@@ -612,13 +612,46 @@ wire_validate(const struct cni_wire *w, struct cni_error *err)
 	return 0;
 }
 
+/*
+ * Whether an existing link of that name may go as a leftover (an earlier
+ * ADD of the container, a stale host end): only a veth.  Anything else is
+ * someone's device that a name happens to match (a FELIX_INTERFACEPREFIX
+ * of "eth" and a short container id, a second network given the same
+ * CNI_IFNAME as a macvlan): refused, never deleted.  0 when there is none
+ * or it is a veth, -1 with error 5.
+ */
+static int
+wire_leftover_ok(
+    struct wire_ctx *c, struct nl *nl, const char *name, const char *where)
+{
+	struct nl_link_info li;
+	char why[WIRE_ERRLEN];
+
+	if (nl_link_get(nl, name, &li, why, sizeof(why)) == -1) {
+		if (errno == ENODEV)
+			return 0;
+		cni_error_set(c->err, CNI_ERR_IO, "%s%s: %s", name, where, why);
+		return -1;
+	}
+	if (strcmp(li.kind, "veth") == 0)
+		return 0;
+	cni_error_set(c->err, CNI_ERR_IO,
+	    "%s already exists%s and is not a veth (%s): not touched", name,
+	    where, li.kind[0] != '\0' ? li.kind : "no kind");
+	return -1;
+}
+
 /* in the pod's netns: stale ifname out, the pair in, the pod's sysctl */
 static int
 wire_add_links(struct wire_ctx *c, unsigned int mtu)
 {
 	const struct cni_wire *w = c->w;
-	char why[WIRE_ERRLEN];
+	char why[WIRE_ERRLEN], where[PATH_MAX + 8];
 
+	snprintf(where, sizeof(where), " in %s", w->netns);
+	if (wire_leftover_ok(c, c->pod, w->ifname, where) == -1 ||
+	    wire_leftover_ok(c, c->host, w->host_ifname, "") == -1)
+		return -1;
 	if (wire_link_del_name(c->pod, w->ifname, why, sizeof(why)) == -1) {
 		cni_error_set(c->err, CNI_ERR_IO,
 		    "deleting the old %s in %s: %s", w->ifname, w->netns, why);

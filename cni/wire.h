@@ -52,7 +52,8 @@ struct cni_wired {
 /*
  * Build it.  A host link already named host_ifname is deleted first (a
  * stale one, as Calico does), and so is an ifname already in the pod (a
- * repeated ADD for one container rebuilds the same wiring).  A host route
+ * repeated ADD for one container rebuilds the same wiring); either must
+ * be a veth, anything else is someone's device and refused.  A host route
  * for an address that already exists through another interface is an
  * error (the address is someone else's).  Errors: 8 when netns does not
  * exist or is not a netns, 5 for the rest, with what failed and the

@@ -779,6 +779,42 @@ test_repeated_add(void **state)
 	nl_close(pod);
 }
 
+/* a name that matches someone else's device: refused, the device kept */
+static void
+test_not_ours(void **state)
+{
+	const char *ns = ns_new();
+	struct nl *pod = ns_nl(ns);
+	struct cni_wire w;
+	struct cni_wired out;
+	struct cni_error err = {0};
+
+	(void)state;
+	wire_init(&w, ns, "calit5", "198.18.0.9/32", NULL, NULL);
+	/* in the pod: a bridge called eth0 */
+	sh("nsenter --net=%s ip link add eth0 type bridge", ns);
+	assert_int_equal(cni_wire_add(&w, &out, &err), -1);
+	assert_int_equal(err.code, CNI_ERR_IO);
+	assert_non_null(strstr(err.msg, "eth0 already exists in "));
+	assert_non_null(strstr(err.msg, "is not a veth (bridge)"));
+	assert_true(link_exists(pod, "eth0"));
+	assert_false(link_exists(T.nl, "calit5"));
+	sh("nsenter --net=%s ip link del eth0", ns);
+	/* on the host: a bridge with the host end's name */
+	sh("ip link add calit5 type bridge");
+	assert_int_equal(cni_wire_add(&w, &out, &err), -1);
+	assert_string_equal(err.msg,
+	    "calit5 already exists and is not a veth (bridge): not touched");
+	assert_true(link_exists(T.nl, "calit5"));
+	assert_false(link_exists(pod, "eth0"));
+	assert_false(route_get(T.nl, "198.18.0.9/32", &(struct nl_route){0}));
+	sh("ip link del calit5");
+	/* and with both gone it wires as usual */
+	add_ok(&w, &out);
+	check_ok(&w);
+	nl_close(pod);
+}
+
 static void
 test_no_netns(void **state)
 {
@@ -1043,6 +1079,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_v6_disabled, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pod_to_pod, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_repeated_add, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_not_ours, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_netns, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_route_taken, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_del, setup, teardown),
