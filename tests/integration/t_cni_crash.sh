@@ -132,6 +132,14 @@ for ((i = 0; i < CR_ROUNDS; i++)); do
 	    setsid "$CNI_TOOL" add "$CONF" "$(cni_netns "$cid")" \
 	    >"$PM_TMP/$cid.out" 2>"$PM_TMP/$cid.err" &
 	pg=$!
+	# the delay counts from setsid(): before it the group does not exist
+	# yet (ip netns exec and env still run in ours), and a kill of it
+	# would reach nothing
+	for ((t = 0; t < 200; t++)); do
+		g=$(awk '{ print $5 }' "/proc/$pg/stat" 2>/dev/null) || break
+		[ "$g" = "$pg" ] && break
+		sleep 0.01
+	done
 	sleep "$(printf '0.%03d' "$d")"
 	# everything running in n1 now must be in the group the kill reaches
 	for p in $(ip netns pids "$(ns n1)"); do
