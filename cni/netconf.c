@@ -68,22 +68,6 @@ conf_str(json_t *obj, const char *key, const char *path, char **dst,
 	return 0;
 }
 
-/* An object kept as JSON (prevResult, runtimeConfig, ...). */
-static int
-conf_obj(json_t *obj, const char *key, json_t **dst, struct cni_error *err)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_object(v)) {
-		cni_error_set(err, CNI_ERR_CONFIG, "%s: not an object", key);
-		return -1;
-	}
-	*dst = json_incref(v);
-	return 0;
-}
-
 /* The sub-object "key" or NULL; -1 if it is not an object. */
 static int
 conf_sub(json_t *obj, const char *key, json_t **dst, struct cni_error *err)
@@ -98,6 +82,19 @@ conf_sub(json_t *obj, const char *key, json_t **dst, struct cni_error *err)
 		return -1;
 	}
 	*dst = v;
+	return 0;
+}
+
+/* An object kept as JSON (prevResult, runtimeConfig, ...). */
+static int
+conf_obj(json_t *obj, const char *key, json_t **dst, struct cni_error *err)
+{
+	json_t *v;
+
+	if (conf_sub(obj, key, &v, err) == -1)
+		return -1;
+	if (v != NULL)
+		*dst = json_incref(v);
 	return 0;
 }
 

@@ -253,13 +253,17 @@ wire_ctx_clear(struct wire_ctx *c)
 /* /proc/sys/<fmt...> in the calling thread's netns */
 static int
 wire_sysctl_path(char *buf, size_t len, const char *family, const char *dir,
-    const char *ifname, const char *key)
+    const char *ifname, const char *key, struct cni_error *err)
 {
 	int n;
 
 	n = snprintf(
 	    buf, len, "/proc/sys/net/%s/%s/%s/%s", family, dir, ifname, key);
-	return n < 0 || (size_t)n >= len ? -1 : 0;
+	if (n < 0 || (size_t)n >= len) {
+		cni_error_set(err, CNI_ERR_IO, "sysctl path too long");
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -271,11 +275,9 @@ wire_sysctl_set(const char *family, const char *dir, const char *ifname,
 	ssize_t n;
 	int fd, saved;
 
-	if (wire_sysctl_path(path, sizeof(path), family, dir, ifname, key) ==
-	    -1) {
-		cni_error_set(err, CNI_ERR_IO, "sysctl path too long");
+	if (wire_sysctl_path(
+	        path, sizeof(path), family, dir, ifname, key, err) == -1)
 		return -1;
-	}
 	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1) {
 		cni_error_set(
 		    err, CNI_ERR_IO, "setting %s: %s", path, strerror(errno));
@@ -301,11 +303,9 @@ wire_sysctl_check(const char *family, const char *dir, const char *ifname,
 	ssize_t n;
 	int fd, saved;
 
-	if (wire_sysctl_path(path, sizeof(path), family, dir, ifname, key) ==
-	    -1) {
-		cni_error_set(err, CNI_ERR_IO, "sysctl path too long");
+	if (wire_sysctl_path(
+	        path, sizeof(path), family, dir, ifname, key, err) == -1)
 		return -1;
-	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		cni_error_set(err, CNI_ERR_IO, "%s: %s", path, strerror(errno));
 		return -1;
