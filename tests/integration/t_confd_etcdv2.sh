@@ -74,35 +74,8 @@ del() {
 	    fail "DELETE $1${2:-}"
 }
 
-# state: the key tree of the last complete block the driver printed.
-state() {
-	awk '/^CHANGE /{buf = ""; inb = 1; next}
-	    /^END /{last = buf; inb = 0; next}
-	    inb {buf = buf $0 "\n"}
-	    END {printf "%s", last}' "$OUT"
-}
-
-changes() {
-	grep -c '^END ' "$OUT"
-}
-
-_changed_from() {
-	[ "$(changes)" != "$1" ]
-}
-
-_state_is() {
-	[ "$(state)" = "$1" ]
-}
-
-# expect_state NAME TREE: the tree within 2 s; logs how long it took.
-expect_state() {
-	local t0=$EPOCHREALTIME t1
-	if ! wait_until 2 _state_is "$2"; then
-		fail "$1: wanted tree:"$'\n'"$2"$'\n'"got:"$'\n'"$(state)"
-	fi
-	t1=$EPOCHREALTIME
-	ok "$1 ($(((${t1/[.,]/} - ${t0/[.,]/}) / 1000)) ms)"
-}
+KV_WAIT=2
+. "$(dirname "$0")/kvdrive_lib.sh"
 
 # ---------------------------------------------------------------------------
 step "a Calico v2.6 tree in etcd v2"

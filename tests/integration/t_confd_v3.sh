@@ -52,33 +52,8 @@ res() {
 	ectl put "$RES/$1/$2" "{\"kind\":\"$3\",\"apiVersion\":\"projectcalico.org/v3\",\"metadata\":{\"name\":\"$2\",\"uid\":\"0b8f2d3e-1c1e-4c1e-9a3d-0242ac11000${#2}\",\"creationTimestamp\":\"2024-05-01T10:00:00Z\"$labels},\"spec\":{$4}}"
 }
 
-state() {
-	awk '/^CHANGE /{buf = ""; inb = 1; next}
-	    /^END /{last = buf; inb = 0; next}
-	    inb {buf = buf $0 "\n"}
-	    END {printf "%s", last}' "$OUT"
-}
-
-changes() {
-	grep -c '^END ' "$OUT"
-}
-
-_changed_from() {
-	[ "$(changes)" != "$1" ]
-}
-
-_state_is() {
-	[ "$(state)" = "$1" ]
-}
-
-expect_state() {
-	local t0=$EPOCHREALTIME t1
-	if ! wait_until 3 _state_is "$2"; then
-		fail "$1: wanted tree:"$'\n'"$2"$'\n'"got:"$'\n'"$(state)"
-	fi
-	t1=$EPOCHREALTIME
-	ok "$1 ($(((${t1/[.,]/} - ${t0/[.,]/}) / 1000)) ms)"
-}
+KV_WAIT=3
+. "$(dirname "$0")/kvdrive_lib.sh"
 
 # expect_changes NAME N: exactly N change blocks so far
 expect_changes() {

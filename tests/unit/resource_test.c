@@ -37,71 +37,7 @@
 #include "lib/xmalloc.h"
 #include "store/store.h"
 
-static char dir[64]; /* the confdir */
-
-static char *
-path_of(const char *rel)
-{
-	static char buf[4][256];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, rel);
-	return buf[i];
-}
-
-static void
-put(const char *rel, const char *text)
-{
-	FILE *f = fopen(path_of(rel), "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-/* The file's contents (malloc'd), or NULL when it does not exist. */
-static char *
-get(const char *rel)
-{
-	FILE *f = fopen(path_of(rel), "r");
-	char *buf;
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	buf = xcalloc(1, 65536);
-	n = fread(buf, 1, 65535, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static void
-assert_file(const char *rel, const char *want)
-{
-	char *got = get(rel);
-
-	if (got == NULL)
-		fail_msg("%s: missing", rel);
-	if (strcmp(got, want) != 0)
-		fail_msg("%s:\nwant: %s\n got: %s", rel, want, got);
-	free(got);
-}
-
-static int
-lines(const char *rel)
-{
-	char *s = get(rel), *p;
-	int n = 0;
-
-	if (s == NULL)
-		return 0;
-	for (p = s; *p != '\0'; p++)
-		n += *p == '\n';
-	free(s);
-	return n;
-}
+#include "confdir_fixture.h"
 
 /* The names in a directory of the confdir, sorted, joined with " ". */
 static char *
