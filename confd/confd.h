@@ -119,7 +119,7 @@ struct confd_resource {
 
 struct confd_opts {
 	const char *confdir; /* holds conf.d/ and templates/ */
-	const char *nodename; /* for //NODENAME (and $NODENAME if unset) */
+	const char *nodename; /* for //NODENAME; main sets $NODENAME to it */
 	bool onetime; /* render once, exit non-zero on any failure */
 	bool noop; /* render and check, never write or reload */
 	bool keep_stage; /* leave the staged files for inspection */
