@@ -225,9 +225,21 @@ confd_checks() {
 	wc -l <"$PM_TMP/$1.checks"
 }
 
-# bird_last_reconf NODE: BIRD's "Last reconfiguration on" time (ms).
+# bird_last_reconf NODE: BIRD's "Last reconfiguration on" time, in ms
+# since the epoch ("" when BIRD does not answer).  BIRD derives the wall
+# time it shows from its monotonic clock at each query, so two queries of
+# one reconfiguration may differ by a millisecond: compare with
+# reconf_same.
 bird_last_reconf() {
-	birdc_ "$1" show status | sed -n 's/^Last reconfiguration on //p'
+	local t
+	t=$(birdc_ "$1" show status | sed -n 's/^Last reconfiguration on //p')
+	[ -n "$t" ] && date -d "$t" +%s%3N
+}
+
+# reconf_same MS1 MS2: the same reconfiguration (within 5 ms).
+reconf_same() {
+	local d=$(($1 - $2))
+	[ "${d#-}" -le 5 ]
 }
 
 # bird_protos NODE: "name state info" of every BGP protocol, sorted.
