@@ -598,8 +598,13 @@ lex_variable(struct tlexer *l)
 	return lex_field_or_variable(l, TI_VARIABLE);
 }
 
+/*
+ * A char constant or an interpreted string, after its opening quote: up to
+ * the closing one, escapes skipped (Go's lexChar and lexQuote).
+ */
 static enum lstate
-lex_char(struct tlexer *l)
+lex_quoted(
+    struct tlexer *l, int32_t quote, const char *what, enum titem_type item)
 {
 	int32_t r;
 
@@ -611,11 +616,17 @@ lex_char(struct tlexer *l)
 				continue;
 		}
 		if (r == LEX_EOF || r == '\n')
-			return lerrorf(l, "unterminated character constant");
-		if (r == '\'')
+			return lerrorf(l, "unterminated %s", what);
+		if (r == quote)
 			break;
 	}
-	return lemit(l, TI_CHARCONST);
+	return lemit(l, item);
+}
+
+static enum lstate
+lex_char(struct tlexer *l)
+{
+	return lex_quoted(l, '\'', "character constant", TI_CHARCONST);
 }
 
 static bool
@@ -684,21 +695,7 @@ lex_number(struct tlexer *l)
 static enum lstate
 lex_quote(struct tlexer *l)
 {
-	int32_t r;
-
-	for (;;) {
-		r = lnext(l);
-		if (r == '\\') {
-			r = lnext(l);
-			if (r != LEX_EOF && r != '\n')
-				continue;
-		}
-		if (r == LEX_EOF || r == '\n')
-			return lerrorf(l, "unterminated quoted string");
-		if (r == '"')
-			break;
-	}
-	return lemit(l, TI_STRING);
+	return lex_quoted(l, '"', "quoted string", TI_STRING);
 }
 
 static enum lstate

@@ -3,7 +3,7 @@
  * cycle_test.c): the test makes dir (mkdtemp) and names files in it
  * relative to it; put() writes one, get() reads one back, assert_file()
  * compares, lines() counts a file's lines (reload_cmd appends one per
- * run).  Include after <cmocka.h>.
+ * run), teardown() removes the confdir.  Include after <cmocka.h>.
  */
 #ifndef PODMESH_TESTS_CONFDIR_FIXTURE_H
 #define PODMESH_TESTS_CONFDIR_FIXTURE_H
@@ -78,6 +78,17 @@ lines(const char *rel)
 		n += *p == '\n';
 	free(s);
 	return n;
+}
+
+/* cmocka teardown: the confdir and everything in it */
+static int
+teardown(void **state)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
 }
 
 #endif
