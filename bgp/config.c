@@ -1449,7 +1449,7 @@ cfg_streq(const char *a, const char *b)
 bool
 peer_config_equal(const struct peer_config *a, const struct peer_config *b)
 {
-	if (a->is_range != b->is_range)
+	if (a->is_range != b->is_range || a->kind != b->kind)
 		return false;
 	if (a->is_range ? prefix_cmp(&a->range, &b->range) != 0
 	                : addr_cmp(&a->addr, &b->addr) != 0)
@@ -1468,6 +1468,23 @@ peer_config_equal(const struct peer_config *a, const struct peer_config *b)
 	    a->next_hop_self == b->next_hop_self &&
 	    a->max_sessions == b->max_sessions &&
 	    cfg_streq(a->description, b->description);
+}
+
+/* calicoctl's words for PEER TYPE; "static" for the file's own peers */
+const char *
+peer_kind_name(enum peer_kind kind)
+{
+	switch (kind) {
+	case PEER_KIND_MESH:
+		return "node-to-node mesh";
+	case PEER_KIND_GLOBAL:
+		return "global";
+	case PEER_KIND_NODE:
+		return "node specific";
+	case PEER_KIND_CONFIG:
+	default:
+		return "static";
+	}
 }
 
 /* the static peer with that address, else the most specific range */

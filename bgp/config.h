@@ -22,9 +22,23 @@
 #define DEFAULT_RANGE_LIMIT 10000
 #define DEFAULT_CONTROL_SOCKET "/run/podmesh/bgpd.sock"
 
+/*
+ * Where a peer comes from: the configuration file, or (datastore mode) the
+ * node-to-node mesh, a global BGPPeer or one for this node (a node or
+ * nodeSelector, or a reverse peering).  `podmeshctl node status` prints it
+ * as calicoctl does; readiness waits for every peer but the mesh's.
+ */
+enum peer_kind {
+	PEER_KIND_CONFIG,
+	PEER_KIND_MESH,
+	PEER_KIND_GLOBAL,
+	PEER_KIND_NODE,
+};
+
 struct peer_config {
 	TAILQ_ENTRY(peer_config) entry;
 	int line; /* where it was defined */
+	enum peer_kind kind;
 	bool is_range; /* a dynamic-neighbour range */
 	struct addr addr; /* static peer */
 	struct prefix range; /* range peer */
@@ -117,6 +131,7 @@ bool config_import_refused(const struct bgpd_config *, const struct prefix *);
 struct bgpd_config *config_load(const char *, FILE *);
 void config_free(struct bgpd_config *);
 bool peer_config_equal(const struct peer_config *, const struct peer_config *);
+const char *peer_kind_name(enum peer_kind);
 struct peer_config *config_find_peer(
     const struct bgpd_config *, const struct addr *);
 

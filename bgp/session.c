@@ -500,6 +500,8 @@ peer_new(struct bgpd *b, const struct peer_config *pc, const struct addr *a)
 	p->src.rr_client = pc->rr_client;
 	p->src.owner = p;
 	p->state = STATE_IDLE;
+	/* "since": when it was configured, until its state first changes */
+	p->uptime = time(NULL);
 	p->connect_retry = pc->connect_retry;
 	p->rx_ctx.ebgp = p->tx_ctx.ebgp = p->src.ebgp;
 	p->rx_ctx.maxlen = p->tx_ctx.maxlen = BGP_MAX_LEN;

@@ -216,6 +216,12 @@ show_peer(struct show_buf *b, const struct peer *p, time_t now)
 	buf_str(b, ", ");
 	buf_key(b, "sent");
 	buf_u64(b, p->stats.prefixes_out);
+	buf_str(b, ", ");
+	buf_key(b, "type");
+	buf_json_str(b, p->dynamic ? "dynamic" : peer_kind_name(pc->kind));
+	buf_str(b, ", ");
+	buf_key(b, "since");
+	buf_u64(b, (uint64_t)p->uptime);
 
 	/* extras, for people and scripts that want more */
 	buf_str(b, ", ");

@@ -47,17 +47,17 @@ struct node_ds {
 	char lasterr[256]; /* the last derivation error, logged once */
 };
 
-static const char *
-ds_peer_type(enum node_peer_type t)
+static enum peer_kind
+ds_peer_kind(enum node_peer_type t)
 {
 	switch (t) {
 	case NODE_PEER_MESH:
-		return "node-to-node mesh";
+		return PEER_KIND_MESH;
 	case NODE_PEER_GLOBAL:
-		return "global";
+		return PEER_KIND_GLOBAL;
 	case NODE_PEER_NODE:
 	default:
-		return "node specific";
+		return PEER_KIND_NODE;
 	}
 }
 
@@ -69,6 +69,7 @@ ds_peer(const struct bgpd_config *nc, const struct node_peer *np)
 	enum aid aid, mine = aid_from_family(np->addr.family);
 	char desc[320];
 
+	pc->kind = ds_peer_kind(np->type);
 	pc->addr = np->addr;
 	pc->asn = np->asn;
 	pc->port = np->port != 0 ? np->port : BGP_PORT;
@@ -81,7 +82,7 @@ ds_peer(const struct bgpd_config *nc, const struct node_peer *np)
 		pc->families[aid] = aid == mine;
 	if (np->asn != nc->asn)
 		pc->multihop = 255;
-	snprintf(desc, sizeof(desc), "%s %s", ds_peer_type(np->type),
+	snprintf(desc, sizeof(desc), "%s %s", peer_kind_name(pc->kind),
 	    np->name != NULL ? np->name : "");
 	pc->description = xstrdup(desc);
 	return pc;
