@@ -3,7 +3,8 @@
  * client (bgp.c), the datastore configuration and connection (config.c),
  * the resource commands (resource.c, get.c), IPAM (ipam.c; check in
  * ipam_check.c, what deleting a pool does to its blocks in ipam_pool.c),
- * the migration (migrate.c) and the table formatter (table.c).  The bgp
+ * the migration (migrate.c), node status (node_status.c, its rows and
+ * printing in status.c) and the table formatter (table.c).  The bgp
  * commands speak the socket protocol of bgp/control.h and never link the
  * daemon's code; the datastore commands go through store/ (etcd v3 client,
  * Calico's resource model).
@@ -22,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -68,6 +70,7 @@ enum ctl_output {
 #define CTL_O_POOL 0x200000 /* ipam assign: --pool CIDR, repeatable */
 #define CTL_O_IPV6 0x400000 /* ipam assign: an IPv6 address */
 #define CTL_O_ATTR 0x800000 /* ipam assign: --attr KEY=VALUE, repeatable */
+#define CTL_O_BIRD 0x1000000 /* node status: --bird SOCKET */
 #define CTL_MAX_REPEAT 16 /* of --pool, of --attr */
 
 #define CTL_DEFAULT_GRACE 300 /* a pod start: allocation to endpoint */
@@ -110,6 +113,7 @@ struct ctl {
 	bool ipv6;
 	const char *attrs[CTL_MAX_REPEAT];
 	size_t nattrs;
+	const char *bird; /* node status --bird SOCKET */
 	/* opened on first use by ctl_etcd(), freed by main */
 	struct ctl_dsconfig *ds;
 	struct etcd *etcd;
@@ -301,6 +305,42 @@ const struct ctl_dsconfig *ctl_dsconfig_get(struct ctl *);
  * message */
 struct etcd *ctl_etcd(struct ctl *);
 void ctl_close(struct ctl *);
+
+/*
+ * status.c: node status rows (ctl/node_status.c asks the sockets), from
+ * podmesh-bgpd's peers answer or BIRD's `show protocols`, printed as
+ * calicoctl's `node status` or as JSON.
+ */
+#define STATUS_NCOLS 5
+
+struct status_row {
+	struct addr addr;
+	char address[64];
+	char *type; /* "node-to-node mesh", "global", "node specific", ... */
+	char *state; /* BIRD's word: "up", "start" */
+	time_t since; /* 0: unknown */
+	char *info; /* "Established", "Active Connection refused" */
+};
+
+struct status {
+	struct status_row *rows; /* sorted by address, IPv4 first */
+	size_t nrows;
+};
+
+const char *status_state_word(const char *);
+void status_since(time_t, time_t, char *, size_t);
+char *status_info(const char *, const char *);
+int status_from_peers(json_t *, struct status *, char *, size_t);
+int status_from_bird(
+    const char *, size_t, time_t, struct status *, char *, size_t);
+time_t status_bird_time(const char *, time_t);
+void status_print(const struct status *, time_t, FILE *);
+json_t *status_json(const struct status *);
+void status_clean(struct status *);
+
+/* node_status.c */
+extern const struct ctl_cmd node_cmds[];
+extern const size_t node_ncmds;
 
 /* table.c */
 struct table;

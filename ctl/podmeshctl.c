@@ -1,10 +1,10 @@
 /*
  * podmeshctl: the command line of podmesh.  Options come anywhere on the
  * line; the remaining words pick a row of the command tables (resource.c,
- * get.c, ipam.c, migrate.c, bgp.c), which also write the usage text, so
- * --help lists exactly what exists and `podmeshctl COMMAND --help` exactly
- * the options that command takes.  An option a command does not take is a
- * usage error, not silently ignored.
+ * get.c, ipam.c, migrate.c, bgp.c, node_status.c), which also write the
+ * usage text, so --help lists exactly what exists and `podmeshctl COMMAND
+ * --help` exactly the options that command takes.  An option a command
+ * does not take is a usage error, not silently ignored.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -35,6 +35,7 @@ static const struct {
     {"Migration from Calico v2.6 (etcd v2) to the v3 data model", migrate_cmds,
         &migrate_ncmds},
     {"BGP, from podmesh-bgpd's control socket", bgp_cmds, &bgp_ncmds},
+    {NULL, node_cmds, &node_ncmds},
 };
 
 #define CTL_NGROUPS (sizeof(ctl_groups) / sizeof(ctl_groups[0]))
@@ -128,6 +129,10 @@ static const struct ctl_opt {
     {"-s", "--socket", "PATH", CTL_O_SOCKET,
         "control socket of podmesh-bgpd; default $" CTL_SOCKET_ENV
         ", else " CTL_DEFAULT_BGPD_SOCKET},
+    {NULL, "--bird", "SOCKET", CTL_O_BIRD,
+        "ask BIRD instead of podmesh-bgpd, on its control socket (e.g. "
+        "/var/run/calico/bird.ctl; BIRD 2 has both families in one "
+        "daemon, BIRD 1.6's bird6.ctl is another run)"},
 };
 
 #define CTL_NOPTS (sizeof(ctl_opts) / sizeof(ctl_opts[0]))
@@ -219,7 +224,8 @@ ctl_usage(FILE *out)
 	    "                       %s, else $ETCD_ENDPOINTS and\n"
 	    "                       $ETCD_*_FILE, else %s\n"
 	    "  -s, --socket PATH    control socket of podmesh-bgpd (bgp "
-	    "commands)\n"
+	    "commands,\n"
+	    "                       node status)\n"
 	    "  -h, --help           show this help\n"
 	    "      --version        show the version\n"
 	    "\n"
@@ -498,6 +504,9 @@ ctl_set_opt(struct ctl *ctl, const struct ctl_opt *o, const char *val)
 		break;
 	case CTL_O_SOCKET:
 		ctl->socket = val;
+		break;
+	case CTL_O_BIRD:
+		ctl->bird = val;
 		break;
 	}
 	return 0;
