@@ -497,6 +497,32 @@ cfg_listen(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
 }
 
 static void
+cfg_http_address(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
+{
+	struct http_config *h = arg;
+
+	cfg_addr(cfg, field, n, &h->addr);
+}
+
+static const struct cfg_key http_keys[] = {
+    {.name = "address", .parse = cfg_http_address},
+    CFG_KEY_UINT("port", CFG_U16, struct http_config, port, 0, UINT16_MAX),
+};
+
+/* http: {address, port}: metrics and health; port 0 turns it off */
+static void
+cfg_http(struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
+{
+	struct bgpd_config *conf = arg;
+
+	conf->http.set = true;
+	if (cfg_is_map(cfg, field, n))
+		cfg_map(cfg, n, field, http_keys,
+		    sizeof(http_keys) / sizeof(http_keys[0]), &conf->http,
+		    &conf->http);
+}
+
+static void
 cfg_control_socket(
     struct cfg *cfg, const char *field, yaml_node_t *n, void *arg)
 {
@@ -1102,6 +1128,7 @@ static const struct cfg_key top_keys[] = {
     {.name = "asn", .parse = cfg_global_asn},
     {.name = "listen", .parse = cfg_listen},
     {.name = "control-socket", .parse = cfg_control_socket},
+    {.name = "http", .parse = cfg_http},
     {.name = "route-reflector", .parse = cfg_route_reflector},
     {.name = "originate", .parse = cfg_originate},
     {.name = "hold-time", .parse = cfg_global_holdtime},
@@ -1125,6 +1152,9 @@ cfg_defaults(const char *path)
 	conf->path = xstrdup(path);
 	conf->listen_port = BGP_PORT;
 	conf->control_socket = xstrdup(DEFAULT_CONTROL_SOCKET);
+	if (addr_parse(DEFAULT_HTTP_ADDRESS, &conf->http.addr) == -1)
+		fatalx("addr_parse %s", DEFAULT_HTTP_ADDRESS);
+	conf->http.port = DEFAULT_HTTP_PORT;
 	conf->holdtime = DEFAULT_HOLDTIME;
 	conf->connect_retry = DEFAULT_CONNECT_RETRY;
 	conf->gr_time = DEFAULT_GR_TIME;

@@ -21,6 +21,8 @@
 #define DEFAULT_GR_TIME 120
 #define DEFAULT_RANGE_LIMIT 10000
 #define DEFAULT_CONTROL_SOCKET "/run/podmesh/bgpd.sock"
+#define DEFAULT_HTTP_ADDRESS "127.0.0.1"
+#define DEFAULT_HTTP_PORT 9099 /* felix's health port: Calico's probes */
 
 /*
  * Where a peer comes from: the configuration file, or (datastore mode) the
@@ -84,6 +86,17 @@ struct kernel_sync_config {
 	uint16_t stale_time; /* s to wait for adopted routes to be re-learned */
 };
 
+/*
+ * http: {address, port}: metrics and health (http.c).  Absent: on at
+ * 127.0.0.1:9099, and a failed bind is only a warning; given: a failed
+ * bind stops the daemon.  port 0: off.
+ */
+struct http_config {
+	struct addr addr;
+	uint16_t port;
+	bool set; /* the file has the key */
+};
+
 struct bgpd_config {
 	char *path;
 	uint32_t router_id; /* host order */
@@ -91,6 +104,7 @@ struct bgpd_config {
 	struct addr listen_addr; /* family 0 = any (dual stack) */
 	uint16_t listen_port; /* 0 = do not listen */
 	char *control_socket;
+	struct http_config http;
 	bool route_reflector;
 	uint32_t cluster_id; /* host order; defaults to router_id */
 	struct prefix *originate;

@@ -116,6 +116,7 @@ struct kernel {
 	size_t tabsize; /* a power of two */
 	size_t count;
 	size_t ninst; /* inst not NONE */
+	size_t ninst6; /* of which IPv6 (metrics) */
 	size_t nadopted;
 
 	struct kroute_list queue;
@@ -416,13 +417,19 @@ kroute_maybe_free(struct kernel *k, struct kroute *kr)
 static void
 kroute_set_inst(struct kernel *k, struct kroute *kr, const struct kform *f)
 {
-	if (kr->inst.type != KFORM_NONE)
+	bool v6 = kr->pfx.a.family == AF_INET6;
+
+	if (kr->inst.type != KFORM_NONE) {
 		k->ninst--;
+		k->ninst6 -= v6;
+	}
 	kernel_ref_add(k, &kr->inst, -1);
 	kform_copy(&kr->inst, f);
 	kernel_ref_add(k, &kr->inst, 1);
-	if (kr->inst.type != KFORM_NONE)
+	if (kr->inst.type != KFORM_NONE) {
 		k->ninst++;
+		k->ninst6 += v6;
+	}
 }
 
 static void
@@ -1473,6 +1480,7 @@ kernel_stats_get(const struct kernel *k, struct kernel_stats *st)
 {
 	*st = k->stats;
 	st->routes = k->ninst;
+	st->routes6 = k->ninst6;
 	st->adopted = k->nadopted;
 	st->queued = k->nqueued;
 	for (const struct kroute *kr = TAILQ_FIRST(&k->retry); kr != NULL;

@@ -114,6 +114,7 @@ void kernel_flush(struct kernel *);
 
 struct kernel_stats {
 	size_t routes; /* installed or adopted, ours */
+	size_t routes6; /* of which IPv6 */
 	size_t adopted; /* adopted and not yet confirmed */
 	size_t queued; /* waiting for a flush or a retry */
 	uint64_t installs; /* routes added or replaced */

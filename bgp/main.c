@@ -18,8 +18,10 @@
 #include "lib/log.h"
 #include "bgp/bgpd.h"
 #include "bgp/kernel.h"
+#include "bgp/metrics.h"
 #include "node/dsmode.h"
 #include "store/store.h"
+#include "store/wcache.h"
 
 #define DEFAULT_CONFIG "/etc/podmesh/bgpd.yaml"
 #define PODMESH_VERSION "0.1.0"
@@ -33,6 +35,10 @@ static struct kernel *kernel;
 static struct node_ds *ds;
 static struct bgpd_config *file_conf; /* datastore mode: the file's */
 static struct event *sync_ev;
+static time_t restart_began; /* start_bgpd: RFC 4724 selection deferral */
+static struct http *http; /* metrics and health */
+static struct http_config http_conf; /* what http listens on */
+static time_t started;
 static int debug_flag;
 static int exit_code;
 
@@ -64,7 +70,9 @@ usage(FILE *f)
 	    "SIGTERM, except with the kernel sync on: then it is a graceful\n"
 	    "restart (RFC 4724): sessions close without NOTIFICATION and\n"
 	    "peers keep our routes for the restart time.\n"
-	    "Inspect a running daemon with `podmeshctl bgp peers|routes`.\n",
+	    "Inspect a running daemon with `podmeshctl bgp peers|routes`.\n"
+	    "Metrics and health: http://127.0.0.1:9099/metrics, /liveness,\n"
+	    "/readiness (the http: key of FILE).\n",
 	    DEFAULT_CONFIG);
 }
 
@@ -100,6 +108,110 @@ reload_blocked(const struct bgpd_config *run, const struct bgpd_config *nc)
 	return NULL;
 }
 
+/* what a scrape or a probe reads: filled for each request */
+static void
+http_fill(struct metrics_src *src, void *arg)
+{
+	static struct kernel_stats ks;
+	static struct metrics_ds md;
+	struct wcache_stats ws;
+	const struct wcache *wc;
+
+	src->bgpd = bgpd;
+	src->version = PODMESH_VERSION;
+	src->started = started;
+	if (kernel != NULL) {
+		kernel_stats_get(kernel, &ks);
+		src->kernel = &ks;
+	}
+	if (ds != NULL) {
+		memset(&md, 0, sizeof(md));
+		md.enabled = true;
+		md.synced = node_ds_synced(ds);
+		if ((wc = node_ds_cache(ds)) != NULL) {
+			wcache_stats(wc, &ws);
+			md.watch_up = ws.watch_up;
+			md.revision = wcache_revision(wc);
+			md.keys = ws.keys;
+			md.lists = ws.lists;
+			md.list_errors = ws.list_errors;
+			md.disconnects = ws.disconnects;
+			md.events = ws.applied;
+		}
+		src->ds = &md;
+	}
+}
+
+static bool
+http_same(const struct http_config *a, const struct http_config *b)
+{
+	return a->port == b->port &&
+	    (a->port == 0 || addr_cmp(&a->addr, &b->addr) == 0);
+}
+
+/*
+ * At start: an http: key in the file makes a failed bind fatal, as for
+ * the other listeners; without one (the default, 127.0.0.1:9099) it is
+ * only a warning, so several daemons can share a namespace (tests).
+ */
+static int
+http_start(const struct bgpd_config *conf)
+{
+	char err[256];
+
+	http_conf = conf->http;
+	if ((http = http_new(base, &conf->http, http_fill, NULL, err,
+	         sizeof(err))) != NULL ||
+	    conf->http.port == 0)
+		return 0;
+	if (conf->http.set) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	log_warnx("%s; running without metrics and health (set http: "
+	          "{port: 0} to turn them off)",
+	    err);
+	http_conf.port = 0;
+	return 0;
+}
+
+/*
+ * SIGHUP: a changed http section is listened on at once.  When the new
+ * address cannot be had, the old one is kept (a warning says so).
+ */
+static void
+http_reload(const struct bgpd_config *nc)
+{
+	char err[256], err2[256];
+	struct http *nh;
+
+	if (http_same(&http_conf, &nc->http))
+		return;
+	nh = http_new(base, &nc->http, http_fill, NULL, err, sizeof(err));
+	if (nh == NULL && nc->http.port != 0 && http != NULL) {
+		/* the new address may overlap the old one: free it first */
+		http_free(http);
+		http = NULL;
+		nh = http_new(
+		    base, &nc->http, http_fill, NULL, err, sizeof(err));
+		if (nh == NULL &&
+		    (http = http_new(base, &http_conf, http_fill, NULL, err2,
+		         sizeof(err2))) == NULL)
+			http_conf.port = 0;
+	}
+	if (nh == NULL && nc->http.port != 0) {
+		log_warnx("reload: %s; %s", err,
+		    http != NULL ? "keeping the previous http address"
+		                 : "running without metrics and health");
+		return;
+	}
+	http_free(http);
+	http = nh;
+	http_conf = nc->http;
+	if (http == NULL)
+		log_info("http: metrics and health turned off");
+}
+
 static void
 on_hup(evutil_socket_t sig, short what, void *arg)
 {
@@ -123,6 +235,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	}
 	if (debug_flag)
 		nc->log_level = LOG_LVL_DEBUG;
+	http_reload(nc);
 	if (ds != NULL) {
 		log_setlevel(nc->log_level);
 		node_ds_set_file(ds, nc);
@@ -325,6 +438,13 @@ main(int argc, char *argv[])
 
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new");
+	started = time(NULL);
+	/* first: liveness answers while the datastore is being read */
+	if (http_start(conf) == -1) {
+		config_free(conf);
+		event_base_free(base);
+		return 1;
+	}
 	if (conf->kernel.enabled) {
 		struct kernel_config kc = {
 		    .enabled = true,
@@ -336,6 +456,7 @@ main(int argc, char *argv[])
 		    NULL) {
 			log_warnx("kernel: %s", err);
 			config_free(conf);
+			http_free(http);
 			event_base_free(base);
 			return 1;
 		}
@@ -345,6 +466,7 @@ main(int argc, char *argv[])
 		if (ds == NULL) {
 			log_warnx("datastore: %s", err);
 			config_free(conf);
+			http_free(http);
 			kernel_free(kernel);
 			event_base_free(base);
 			return 1;
@@ -378,6 +500,7 @@ main(int argc, char *argv[])
 	event_free(ev_term);
 	if (sync_ev != NULL)
 		event_free(sync_ev);
+	http_free(http);
 	if (bgpd != NULL)
 		bgpd->kernel =
 		    NULL; /* routes stay: no withdrawal on the way out */

@@ -413,6 +413,12 @@ node_ds_synced(const struct node_ds *ds)
 	return wcache_synced(ds->wc) && ds->applied != NULL;
 }
 
+const struct wcache *
+node_ds_cache(const struct node_ds *ds)
+{
+	return ds->wc;
+}
+
 void
 node_ds_free(struct node_ds *ds)
 {

@@ -34,9 +34,11 @@ void node_ds_set_file(struct node_ds *, const struct bgpd_config *);
 void node_ds_set_kernel(struct node_ds *, struct kernel *);
 /* 1 while the cache equals etcd (the readiness condition) */
 bool node_ds_synced(const struct node_ds *);
+/* the watch cache, for its statistics (metrics) */
+struct wcache;
+const struct wcache *node_ds_cache(const struct node_ds *);
 
 /* for tests: the derived configuration, as it would be applied */
-struct wcache;
 struct bgpd_config *node_ds_build(const struct bgpd_config *,
     const struct wcache *, const char *, char *, size_t);
 bool node_ds_config_same(

@@ -1019,6 +1019,7 @@ watch_cb(struct etcd_watch *w, struct etcd_watch_update *u, void *arg)
 		wc->up = 0;
 		if (!wc->down) {
 			log_info("wcache: %s", u->err->msg);
+			wc->st.disconnects++;
 			wc->down = 1;
 			if (wc->relist_after > 0)
 				evtimer_add(wc->down_timer, &tv);
@@ -1283,4 +1284,5 @@ wcache_stats(const struct wcache *wc, struct wcache_stats *st)
 {
 	*st = wc->st;
 	st->keys = wc->idx.n;
+	st->watch_up = wc->up;
 }

@@ -182,6 +182,8 @@ struct wcache_stats {
 	uint64_t lists; /* complete listings (the first and re-lists) */
 	uint64_t list_errors; /* failed list requests (retried) */
 	uint64_t refused; /* values the decode hooks refused */
+	uint64_t disconnects; /* watch streams that broke (then resumed) */
+	int watch_up; /* the watch stream is created and not broken since */
 };
 
 void wcache_stats(const struct wcache *, struct wcache_stats *);

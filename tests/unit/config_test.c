@@ -445,6 +445,27 @@ test_errors_inline(void **state)
 	               "got '2'\n",
 	    },
 	    {
+	        .text = "router-id: 192.0.2.1\nasn: 64512\n"
+	                "http: {address: localhost}\n",
+	        .err = "3: http.address: expected an IPv4 or IPv6 address, "
+	               "got 'localhost'\n",
+	    },
+	    {
+	        .text = "router-id: 192.0.2.1\nasn: 64512\nhttp:\n"
+	                "  port: 70000\n",
+	        .err = "4: http.port: expected a number from 0 to 65535, got "
+	               "'70000'\n",
+	    },
+	    {
+	        .text = "router-id: 192.0.2.1\nasn: 64512\nhttp:\n"
+	                "  port: 9099\n  path: /metrics\n",
+	        .err = "5: unknown key 'path' in http\n",
+	    },
+	    {
+	        .text = "router-id: 192.0.2.1\nasn: 64512\nhttp: 9099\n",
+	        .err = "3: http: expected a mapping\n",
+	    },
+	    {
 	        .text = "router-id: 192.0.2.1\nasn: 64512\nlisten: {\n",
 	        .err = "4: did not find expected node content (while "
 	               "parsing a flow node at line 4)\n",
@@ -461,6 +482,43 @@ test_errors_inline(void **state)
 		assert_string_equal(out, want);
 		free(out);
 	}
+}
+
+/* http: absent (on, 127.0.0.1:9099, not set), given, off */
+static void
+test_http(void **state)
+{
+	static const char base[] = "router-id: 192.0.2.1\nasn: 64512\n";
+	struct bgpd_config *conf;
+	char path[64], text[256], *out;
+
+	conf = load_text(base, &out, path, sizeof(path));
+	assert_non_null(conf);
+	assert_false(conf->http.set);
+	assert_addr(&conf->http.addr, "127.0.0.1");
+	assert_int_equal(conf->http.port, 9099);
+	free(out);
+	config_free(conf);
+
+	snprintf(text, sizeof(text), "%shttp: {address: '::1', port: 19099}\n",
+	    base);
+	conf = load_text(text, &out, path, sizeof(path));
+	assert_non_null(conf);
+	assert_true(conf->http.set);
+	assert_addr(&conf->http.addr, "::1");
+	assert_int_equal(conf->http.port, 19099);
+	free(out);
+	config_free(conf);
+
+	/* port alone keeps the default address; 0 turns it off */
+	snprintf(text, sizeof(text), "%shttp:\n  port: 0\n", base);
+	conf = load_text(text, &out, path, sizeof(path));
+	assert_non_null(conf);
+	assert_true(conf->http.set);
+	assert_addr(&conf->http.addr, "127.0.0.1");
+	assert_int_equal(conf->http.port, 0);
+	free(out);
+	config_free(conf);
 }
 
 static void
@@ -641,6 +699,7 @@ main(void)
 	    cmocka_unit_test(test_inherit_any_order),
 	    cmocka_unit_test(test_cluster_id_number),
 	    cmocka_unit_test(test_errors_inline),
+	    cmocka_unit_test(test_http),
 	    cmocka_unit_test(test_missing_file),
 	    cmocka_unit_test(test_find_peer),
 	    cmocka_unit_test(test_peer_config_equal),
