@@ -89,6 +89,24 @@ bgpd_start(struct bgpd *b)
 	return 0;
 }
 
+/*
+ * RFC 4724 §4.1: while restarting, End-of-RIB waits until our own route
+ * selection is complete (export_member_done holds it back); main.c says
+ * when that is.  Members already caught up get theirs at the next flush.
+ */
+void
+bgpd_restart_over(struct bgpd *b)
+{
+	struct peer *p;
+
+	if (!b->restarting)
+		return;
+	b->restarting = false; /* OPENs from now on: R and F clear */
+	TAILQ_FOREACH(p, &b->peers, entry)
+	if (p->state == STATE_ESTABLISHED && p->ug != NULL)
+		export_flush(p);
+}
+
 struct peer *
 bgpd_find_peer(struct bgpd *b, const struct addr *a)
 {

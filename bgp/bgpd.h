@@ -38,7 +38,12 @@ struct bgpd {
 	LIST_HEAD(, conn) conns; /* every TCP connection, for shutdown */
 	struct control *control;
 	struct kernel *kernel; /* kernel sync (kernel.c); NULL when off */
-	bool restarting; /* RFC 4724 R bit: kernel routes from before */
+	/*
+	 * RFC 4724 R and F bits: kernel routes from before (or no kernel
+	 * sync in datastore mode: forwarding is not ours to lose); End-of-RIB
+	 * waits until it is over
+	 */
+	bool restarting;
 	time_t started;
 };
 
@@ -46,6 +51,7 @@ struct bgpd {
 struct bgpd *bgpd_new(struct event_base *, struct bgpd_config *);
 void bgpd_free(struct bgpd *);
 int bgpd_start(struct bgpd *);
+void bgpd_restart_over(struct bgpd *);
 void bgpd_reload(struct bgpd *, struct bgpd_config *);
 struct peer *bgpd_find_peer(struct bgpd *, const struct addr *);
 

@@ -452,8 +452,13 @@ export_member_done(struct peer *p)
 	enum aid aid;
 
 	for (aid = 0; aid < AID_MAX; aid++) {
-		/* RFC 4724 §2: End-of-RIB after the initial table */
-		if (p->neg.mp[aid] && !p->eor_sent[aid]) {
+		/*
+		 * RFC 4724 §2: End-of-RIB after the initial table; §4.1:
+		 * a restarting speaker's once its selection is complete
+		 * (bgpd_restart_over)
+		 */
+		if (p->neg.mp[aid] && !p->eor_sent[aid] &&
+		    !p->bgpd->restarting) {
 			session_send(p, update_build_eor(aid));
 			p->eor_sent[aid] = true;
 		}

@@ -314,6 +314,12 @@ rib_converged(void)
 			continue;
 		if (p->state != STATE_ESTABLISHED)
 			return false;
+		/*
+		 * RFC 4724 §4.1: not from a peer without graceful restart,
+		 * nor from one restarting itself (it waits for ours)
+		 */
+		if (!p->neg.gr || p->remote_open.caps.gr_restarting)
+			continue;
 		for (aid = 0; aid < AID_MAX; aid++)
 			if (p->neg.mp[aid] && !p->eor_rcvd[aid])
 				return false;
@@ -327,20 +333,32 @@ on_sync_check(evutil_socket_t fd, short what, void *arg)
 	struct timeval tv = {SYNC_CHECK_SECS, 0};
 	struct kernel_stats ks;
 
-	kernel_stats_get(kernel, &ks);
-	if (bgpd != NULL && ks.adopted == 0 && bgpd->restarting) {
-		/* the stale time removed them: nothing is restarting */
-		log_info("adopted kernel routes gone: restart over");
-		bgpd->restarting = false;
-		return;
+	if (bgpd != NULL && bgpd->restarting) {
+		if (kernel != NULL) {
+			kernel_stats_get(kernel, &ks);
+			if (ks.adopted == 0) {
+				/* the stale time removed them */
+				log_info("adopted kernel routes gone: restart "
+				         "over");
+				bgpd_restart_over(bgpd);
+				return;
+			}
+		} else if (time(NULL) - restart_began >= bgpd->conf->gr_time) {
+			log_info("restart time over: sending End-of-RIB");
+			bgpd_restart_over(bgpd);
+			return;
+		}
 	}
 	if (!rib_converged()) {
 		evtimer_add(sync_ev, &tv);
 		return;
 	}
-	log_info("routes converged: removing stale kernel routes");
-	kernel_synced(kernel);
-	bgpd->restarting = false; /* OPENs from now on: R and F clear */
+	if (kernel != NULL) {
+		log_info("routes converged: removing stale kernel routes");
+		kernel_synced(kernel);
+	} else
+		log_info("routes converged: restart over");
+	bgpd_restart_over(bgpd);
 }
 
 static int
@@ -348,12 +366,20 @@ start_bgpd(struct bgpd_config *conf)
 {
 	bgpd = bgpd_new(base, conf);
 	bgpd->kernel = kernel;
+	/*
+	 * RFC 4724: restarting with forwarding state kept when the kernel
+	 * sync adopted routes from before; in datastore mode without one
+	 * (a dedicated reflector), forwarding is not ours to lose, so every
+	 * start is a restart: peers keep our routes until our End-of-RIB.
+	 */
 	if (kernel != NULL) {
 		struct kernel_stats ks;
 
 		kernel_stats_get(kernel, &ks);
 		bgpd->restarting = ks.adopted > 0;
-	}
+	} else
+		bgpd->restarting = ds != NULL;
+	restart_began = time(NULL);
 	if (bgpd_start(bgpd) == -1)
 		return -1;
 	/* sessions can learn routes from now on: adopted ones wait so long */
@@ -475,12 +501,13 @@ main(int argc, char *argv[])
 		log_info("node %s: reading the datastore", conf->node_name);
 		file_conf = conf;
 	} else if (start_bgpd(conf) == -1) {
+		http_free(http);
 		bgpd_free(bgpd);
 		kernel_free(kernel);
 		event_base_free(base);
 		return 1;
 	}
-	if (kernel != NULL) {
+	if (kernel != NULL || ds != NULL) {
 		struct timeval tv = {SYNC_CHECK_SECS, 0};
 
 		sync_ev = evtimer_new(base, on_sync_check, NULL);

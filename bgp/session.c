@@ -462,7 +462,9 @@ peer_local_open(struct peer *p)
 	 * forwarding state (kernel routes) outlives the process, so each
 	 * family is announced, and after a restart that found our routes in
 	 * the kernel (R and F set while they wait for End-of-RIB) peers keep
-	 * our routes and replace them in place instead of flushing them.
+	 * our routes and replace them in place instead of flushing them.  So
+	 * too in datastore mode without it (a dedicated reflector): there is
+	 * no forwarding state of ours to lose.
 	 */
 	o->caps.gr = p->conf->graceful_restart;
 	o->caps.gr_time = gc->gr_time;
@@ -470,8 +472,8 @@ peer_local_open(struct peer *p)
 		o->caps.mp[aid] = p->conf->families[aid];
 		if (o->caps.mp[aid])
 			o->caps.addpath[aid] = p->conf->add_paths;
-		o->caps.gr_af[aid] =
-		    o->caps.gr && o->caps.mp[aid] && gc->kernel.enabled;
+		o->caps.gr_af[aid] = o->caps.gr && o->caps.mp[aid] &&
+		    (gc->kernel.enabled || gc->datastore.type != NULL);
 	} /* R and F: peer_open_msg, when the OPEN is sent */
 }
 
