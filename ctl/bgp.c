@@ -4,9 +4,7 @@
  * a table or, with -o json, as indented JSON.
  */
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,98 +12,6 @@
 #include "lib/addr.h"
 #include "lib/xmalloc.h"
 #include "ctl/ctl.h"
-
-#define BGP_TIMEOUT_MS 30000 /* without a byte from the daemon */
-
-static int
-bgp_connect(const char *path)
-{
-	struct sockaddr_un sun;
-	int fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "podmeshctl: %s: path too long for a socket\n",
-		    path);
-		return -1;
-	}
-	strcpy(sun.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		fprintf(stderr, "podmeshctl: socket: %s\n", strerror(errno));
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		fprintf(stderr,
-		    "podmeshctl: cannot connect to %s: %s; is podmesh-bgpd "
-		    "running?\n",
-		    path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-bgp_send(int fd, const char *path, const char *req)
-{
-	size_t len = strlen(req), off = 0;
-	ssize_t n;
-
-	while (off < len) {
-		n = send(fd, req + off, len - off, MSG_NOSIGNAL);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			fprintf(stderr, "podmeshctl: %s: %s\n", path,
-			    strerror(errno));
-			return -1;
-		}
-		off += n;
-	}
-	return 0;
-}
-
-/* everything until the daemon closes */
-static char *
-bgp_read_all(int fd, const char *path, size_t *lenp)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	size_t len = 0, cap = 65536;
-	char *buf = xmalloc(cap);
-	ssize_t n;
-	int rv;
-
-	for (;;) {
-		if ((rv = poll(&pfd, 1, BGP_TIMEOUT_MS)) == -1 &&
-		    errno == EINTR)
-			continue;
-		if (rv == 0) {
-			fprintf(stderr,
-			    "podmeshctl: %s: no answer from "
-			    "podmesh-bgpd\n",
-			    path);
-			free(buf);
-			return NULL;
-		}
-		if (len == cap)
-			buf = xrealloc(buf, cap *= 2);
-		n = read(fd, buf + len, cap - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			fprintf(stderr, "podmeshctl: %s: %s\n", path,
-			    strerror(errno));
-			free(buf);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
-	*lenp = len;
-	return buf;
-}
 
 /*
  * Sends one request to the control socket at `path` and returns the parsed
@@ -119,21 +25,26 @@ bgp_request(const char *path, const char *request)
 	json_t *doc, *err;
 	char *line, *buf;
 	size_t len;
-	int fd;
+	int fd, rv;
 
-	if ((fd = bgp_connect(path)) == -1)
+	if ((rv = ctl_sock_connect(path, &fd)) == 1)
+		fprintf(stderr,
+		    "podmeshctl: cannot connect to %s: %s; is podmesh-bgpd "
+		    "running?\n",
+		    path, strerror(errno));
+	if (rv != 0)
 		return NULL;
 	xasprintf(&line, "%s\n", request);
-	if (bgp_send(fd, path, line) == -1) {
+	if (ctl_sock_send(fd, path, line) == -1) {
 		free(line);
 		close(fd);
 		return NULL;
 	}
 	free(line);
 	shutdown(fd, SHUT_WR);
-	buf = bgp_read_all(fd, path, &len);
+	rv = ctl_sock_read(fd, path, "podmesh-bgpd", &buf, &len, NULL);
 	close(fd);
-	if (buf == NULL)
+	if (rv == -1)
 		return NULL;
 	doc = json_loadb(buf, len, JSON_PRESERVE_ORDER, &jerr);
 	free(buf);

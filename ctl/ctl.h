@@ -1,7 +1,8 @@
 /*
  * podmeshctl internals: the command and option tables, the control-socket
- * client (bgp.c), the datastore configuration and connection (config.c),
- * the resource commands (resource.c, get.c), IPAM (ipam.c; check in
+ * client (sock.c, used by bgp.c and node_status.c), the datastore
+ * configuration and connection (config.c), the resource commands
+ * (resource.c, get.c), IPAM (ipam.c; check in
  * ipam_check.c, what deleting a pool does to its blocks in ipam_pool.c),
  * the migration (migrate.c), node status (node_status.c, its rows and
  * printing in status.c) and the table formatter (table.c).  The bgp
@@ -136,6 +137,20 @@ struct ctl_cmd {
 extern const struct ctl_cmd bgp_cmds[];
 extern const size_t bgp_ncmds;
 json_t *bgp_request(const char *, const char *);
+
+/*
+ * sock.c: the unix-socket client of bgp.c and node_status.c.  connect: 0,
+ * 1 when nobody is there (no socket or nobody listening; errno says which),
+ * -1 after a message.  send: the whole request, 0 or -1 after a message.
+ * read: into *bufp (NUL-terminated, the caller frees it) until the peer
+ * closes or, when stop is given, until stop(buf, len) says the answer is
+ * whole; "no answer from WHO" after 30 s without a byte; 0 or -1 after a
+ * message.
+ */
+int ctl_sock_connect(const char *, int *);
+int ctl_sock_send(int, const char *, const char *);
+int ctl_sock_read(int, const char *, const char *, char **, size_t *,
+    bool (*)(const char *, size_t));
 
 /* resource.c: create, apply, replace, delete */
 extern const struct ctl_cmd resource_cmds[];

@@ -8,126 +8,12 @@
  * status 1, as calicoctl's "Calico process is not running.".
  */
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lib/xmalloc.h"
 #include "ctl/ctl.h"
-
-#define NS_TIMEOUT_MS 30000 /* without a byte from the daemon */
-#define NS_MAX_ANSWER (64u << 20)
-
-/* 0; 1 when nobody is there (not running); -1 after a message */
-static int
-ns_connect(const char *path, int *fdp)
-{
-	struct sockaddr_un sun;
-	int fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "podmeshctl: %s: path too long for a socket\n",
-		    path);
-		return -1;
-	}
-	strcpy(sun.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		fprintf(stderr, "podmeshctl: socket: %s\n", strerror(errno));
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		if (errno == ENOENT || errno == ECONNREFUSED ||
-		    errno == ENOTDIR) {
-			close(fd);
-			return 1;
-		}
-		fprintf(stderr, "podmeshctl: cannot connect to %s: %s\n", path,
-		    strerror(errno));
-		close(fd);
-		return -1;
-	}
-	*fdp = fd;
-	return 0;
-}
-
-static int
-ns_send(int fd, const char *path, const char *req)
-{
-	size_t len = strlen(req), off = 0;
-	ssize_t n;
-
-	while (off < len) {
-		n = send(fd, req + off, len - off, MSG_NOSIGNAL);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			fprintf(stderr, "podmeshctl: %s: %s\n", path,
-			    strerror(errno));
-			return -1;
-		}
-		off += n;
-	}
-	return 0;
-}
-
-/*
- * Reads into *bufp (grown as needed, NUL-terminated) until the peer closes
- * or, when stop is given, until stop(buf, len) says the answer is whole.
- */
-static int
-ns_read(int fd, const char *path, const char *who, char **bufp, size_t *lenp,
-    bool (*stop)(const char *, size_t))
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	size_t len = 0, cap = 65536;
-	char *buf = xmalloc(cap);
-	ssize_t n;
-	int rv;
-
-	for (;;) {
-		if ((rv = poll(&pfd, 1, NS_TIMEOUT_MS)) == -1 && errno == EINTR)
-			continue;
-		if (rv == 0) {
-			fprintf(stderr, "podmeshctl: %s: no answer from %s\n",
-			    path, who);
-			goto fail;
-		}
-		if (len + 1 >= cap) {
-			if (cap >= NS_MAX_ANSWER) {
-				fprintf(stderr,
-				    "podmeshctl: %s: answer too long\n", path);
-				goto fail;
-			}
-			buf = xrealloc(buf, cap *= 2);
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			fprintf(stderr, "podmeshctl: %s: %s\n", path,
-			    strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += n;
-		buf[len] = '\0';
-		if (stop != NULL && stop(buf, len))
-			break;
-	}
-	buf[len] = '\0';
-	*bufp = buf;
-	*lenp = len;
-	return 0;
-fail:
-	free(buf);
-	return -1;
-}
 
 static void
 ns_not_running(struct ctl *ctl, const char *who)
@@ -169,18 +55,18 @@ ns_bgpd(struct ctl *ctl)
 	size_t len;
 	int fd, rv;
 
-	if ((rv = ns_connect(ctl->socket, &fd)) == 1) {
+	if ((rv = ctl_sock_connect(ctl->socket, &fd)) == 1) {
 		ns_not_running(ctl, "podmesh-bgpd");
 		return -1;
 	}
 	if (rv == -1)
 		return -1;
-	if (ns_send(fd, ctl->socket, "peers\n") == -1) {
+	if (ctl_sock_send(fd, ctl->socket, "peers\n") == -1) {
 		close(fd);
 		return -1;
 	}
 	shutdown(fd, SHUT_WR);
-	rv = ns_read(fd, ctl->socket, "podmesh-bgpd", &buf, &len, NULL);
+	rv = ctl_sock_read(fd, ctl->socket, "podmesh-bgpd", &buf, &len, NULL);
 	close(fd);
 	if (rv == -1)
 		return -1;
@@ -239,13 +125,13 @@ ns_bird(struct ctl *ctl)
 	size_t len;
 	int fd, rv;
 
-	if ((rv = ns_connect(path, &fd)) == 1) {
+	if ((rv = ctl_sock_connect(path, &fd)) == 1) {
 		ns_not_running(ctl, "BIRD");
 		return -1;
 	}
 	if (rv == -1)
 		return -1;
-	if (ns_read(fd, path, "BIRD", &buf, &len, ns_bird_whole) == -1) {
+	if (ctl_sock_read(fd, path, "BIRD", &buf, &len, ns_bird_whole) == -1) {
 		close(fd);
 		return -1;
 	}
@@ -257,8 +143,8 @@ ns_bird(struct ctl *ctl)
 		return -1;
 	}
 	free(buf);
-	if (ns_send(fd, path, "show protocols\n") == -1 ||
-	    ns_read(fd, path, "BIRD", &buf, &len, ns_bird_whole) == -1) {
+	if (ctl_sock_send(fd, path, "show protocols\n") == -1 ||
+	    ctl_sock_read(fd, path, "BIRD", &buf, &len, ns_bird_whole) == -1) {
 		close(fd);
 		return -1;
 	}
