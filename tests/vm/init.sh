@@ -9,7 +9,8 @@
 #     /host, and the writable results dir (tag "results") on /results;
 #  3. gives the chroot fresh proc/sys/dev and tmpfs over /tmp, /run,
 #     /var/tmp, /root (nothing in it can write to the host: the 9p share
-#     is read-only, only /results is writable);
+#     is read-only, only /results is writable), with PODMESH_SRC and
+#     PODMESH_BUILD bound back when they live below one of those;
 #  4. sources /results/vm.env (exported variables and PM_VM_CMD) and
 #     runs PM_VM_CMD with bash in the chroot as root, its output on the console and in /results/inner.log, writes
 #     its exit status to /results/status and prints
@@ -57,8 +58,21 @@ mount -t devtmpfs devtmpfs $h/dev || die "devtmpfs in chroot"
 mkdir -p $h/dev/pts $h/dev/shm 2>/dev/null
 mount -t devpts devpts $h/dev/pts 2>/dev/null
 mount -t tmpfs -o mode=1777 tmpfs $h/dev/shm 2>/dev/null
+# The tmpfs would hide a checkout or build that lives below one of these
+# (CI may clone into /tmp): keep a view of each first, and bind the
+# test's own trees back on top of the tmpfs.
 for d in /tmp /run /var/tmp /root; do
+	mkdir -p "/keep$d"
+	mount --bind "$h$d" "/keep$d" || die "keeping a view of $d"
 	mount -t tmpfs -o mode=1777 tmpfs "$h$d" || die "tmpfs on $d"
+done
+for p in "$PODMESH_SRC" "$PODMESH_BUILD"; do
+	case $p in
+	/tmp/* | /run/* | /var/tmp/* | /root/*)
+		mkdir -p "$h$p" && mount --bind "/keep$p" "$h$p" ||
+		    die "$p back into the chroot"
+		;;
+	esac
 done
 chmod 700 $h/root
 # Debian's /var/run is a symlink to /run; be sure `ip netns` finds /run.
