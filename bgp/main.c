@@ -36,6 +36,7 @@ static struct node_ds *ds;
 static struct bgpd_config *file_conf; /* datastore mode: the file's */
 static struct event *sync_ev;
 static time_t restart_began; /* start_bgpd: RFC 4724 selection deferral */
+static bool kernel_done; /* adopted kernel routes reconciled */
 static struct http *http; /* metrics and health */
 static struct http_config http_conf; /* what http listens on */
 static time_t started;
@@ -67,9 +68,10 @@ usage(FILE *f)
 	    "\n"
 	    "Signals: SIGHUP reloads FILE (unchanged sessions stay up);\n"
 	    "SIGINT closes all sessions with Cease and exits; so does\n"
-	    "SIGTERM, except with the kernel sync on: then it is a graceful\n"
-	    "restart (RFC 4724): sessions close without NOTIFICATION and\n"
-	    "peers keep our routes for the restart time.\n"
+	    "SIGTERM, except with the kernel sync on or in datastore mode:\n"
+	    "then it is a graceful restart (RFC 4724): sessions close\n"
+	    "without NOTIFICATION and peers keep our routes for the restart\n"
+	    "time.\n"
 	    "Inspect a running daemon with `podmeshctl bgp peers|routes`.\n"
 	    "Metrics and health: http://127.0.0.1:9099/metrics, /liveness,\n"
 	    "/readiness (the http: key of FILE).\n",
@@ -261,12 +263,13 @@ on_term(evutil_socket_t sig, short what, void *arg)
 {
 	struct peer *p;
 	struct timeval tv = {0, 300000};
-	bool graceful = sig == SIGTERM && kernel != NULL;
+	/* as peers were told in our OPENs (session.c): GR families */
+	bool graceful = sig == SIGTERM && (kernel != NULL || ds != NULL);
 
 	if (graceful) {
 		log_info("signal %d: graceful restart: closing sessions "
-		         "without NOTIFICATION; kernel routes stay",
-		    (int)sig);
+		         "without NOTIFICATION%s",
+		    (int)sig, kernel != NULL ? "; kernel routes stay" : "");
 		event_base_loopbreak(base);
 		return;
 	}
@@ -288,10 +291,14 @@ on_term(evutil_socket_t sig, short what, void *arg)
  * The RIB is complete once every configured peer is Established and has
  * sent End-of-RIB for each family: then routes adopted from the kernel at
  * start that nobody announced again are stale.  (A peer that never comes
- * back is covered by the kernel's own stale-time.)
+ * back is covered by the kernel's own stale-time.)  For our own End-of-RIB
+ * (for_eor) RFC 4724 §4.1 waits for neither peers without graceful restart
+ * nor peers restarting themselves, which wait for ours; the kernel's stale
+ * routes wait for everyone, or a reflector restarting beside us would
+ * have them removed before it has learned them again.
  */
 static bool
-rib_converged(void)
+rib_converged(bool for_eor)
 {
 	struct peer_config *pc;
 	struct peer *p;
@@ -314,11 +321,8 @@ rib_converged(void)
 			continue;
 		if (p->state != STATE_ESTABLISHED)
 			return false;
-		/*
-		 * RFC 4724 §4.1: not from a peer without graceful restart,
-		 * nor from one restarting itself (it waits for ours)
-		 */
-		if (!p->neg.gr || p->remote_open.caps.gr_restarting)
+		if (for_eor &&
+		    (!p->neg.gr || p->remote_open.caps.gr_restarting))
 			continue;
 		for (aid = 0; aid < AID_MAX; aid++)
 			if (p->neg.mp[aid] && !p->eor_rcvd[aid])
@@ -327,6 +331,11 @@ rib_converged(void)
 	return true;
 }
 
+/*
+ * Every SYNC_CHECK_SECS until both are done: our restart (End-of-RIB held
+ * back, R and F in OPENs) and, with the kernel sync, the removal of
+ * adopted routes nobody announced again.
+ */
 static void
 on_sync_check(evutil_socket_t fd, short what, void *arg)
 {
@@ -341,24 +350,25 @@ on_sync_check(evutil_socket_t fd, short what, void *arg)
 				log_info("adopted kernel routes gone: restart "
 				         "over");
 				bgpd_restart_over(bgpd);
-				return;
+				kernel_done = true;
 			}
 		} else if (time(NULL) - restart_began >= bgpd->conf->gr_time) {
 			log_info("restart time over: sending End-of-RIB");
 			bgpd_restart_over(bgpd);
-			return;
+		}
+		if (bgpd->restarting && rib_converged(true)) {
+			log_info("routes converged: restart over");
+			bgpd_restart_over(bgpd);
 		}
 	}
-	if (!rib_converged()) {
-		evtimer_add(sync_ev, &tv);
-		return;
-	}
-	if (kernel != NULL) {
+	if (kernel != NULL && !kernel_done && rib_converged(false)) {
 		log_info("routes converged: removing stale kernel routes");
 		kernel_synced(kernel);
-	} else
-		log_info("routes converged: restart over");
-	bgpd_restart_over(bgpd);
+		kernel_done = true;
+	}
+	if (bgpd == NULL || bgpd->restarting ||
+	    (kernel != NULL && !kernel_done))
+		evtimer_add(sync_ev, &tv);
 }
 
 static int

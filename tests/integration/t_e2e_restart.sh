@@ -14,18 +14,22 @@
 # nodes, and a prober in every pod sending an ICMP echo to each of the 7
 # other pods every 0.2 s (0.5 s to answer; 56 ordered pairs).
 #
-# Rounds (E2E_RESTART_NODES, default "n1 rr1"): SIGKILL to podmesh-bgpd on
-# the node, 3 s without it, started again, Established again everywhere,
-# then the stale-time plus 2 s.  The second round kills the reflector: every
-# client loses its only session at once, and keeps the reflected routes as
-# graceful-restart helper (podmesh-bgpd on n1-n3, BIRD on b4).
+# Rounds (E2E_RESTART_NODES, default "n1 rr1 rr1:TERM"): SIGKILL (or the
+# signal after the colon) to podmesh-bgpd on the node, 3 s without it,
+# started again, Established again everywhere, then the stale-time plus
+# 2 s.  The second round kills the reflector: every client loses its only
+# session at once, and keeps the reflected routes as graceful-restart
+# helper (podmesh-bgpd on n1-n3, BIRD on b4).  The third stops it with
+# SIGTERM, as a rolling update does: in datastore mode that too is a
+# graceful restart (no Cease, which would make the clients drop its
+# routes at once).
 #
 # Checked: (a) no node's monitor printed a Deleted pod route (proto 44, or
 # bird on b4) during a round; (b) for every pod pair, the longest stretch of
 # unanswered probes (from the first unanswered probe to the next answered
 # one) is shorter than the GR window (the worst is reported; measured: 0 ms,
 # nothing lost); (c) after each round every node's pod routes are what they
-# were before the first kill.  ~45 s.
+# were before the first kill.  ~47 s.
 #
 # The reflector round is the hard one, and checked as strictly: rr1 runs
 # without a kernel sync (it forwards no pod traffic), so podmesh-bgpd
@@ -98,33 +102,36 @@ check_monitors() {
 	ok "(a) round $r: no node's kernel lost a pod route (ip monitor route)"
 }
 
-# round NODE: SIGKILL podmesh-bgpd there, 3 s, start it again; ip monitor
-# route in every node meanwhile.
+# round NODE[:SIGNAL]: SIGNAL (default KILL) to podmesh-bgpd there, 3 s,
+# start it again; ip monitor route in every node meanwhile.  SIGTERM is a
+# graceful restart in datastore mode, with or without a kernel sync: what
+# a rolling update of the reflectors sends.
 round() {
-	local n=$1 t0 m
-	step "podmesh-bgpd on $n: SIGKILL, 3 s, started again (GR window $GR s)"
+	local n=${1%%:*} sig=KILL t0 m r=$1
+	[[ $1 == *:* ]] && sig=${1#*:}
+	step "podmesh-bgpd on $n: SIG$sig, 3 s, started again (GR window $GR s)"
 	for m in "${E2E_ALL[@]}"; do
 		monitor_start "$m"
 	done
-	log "SIGKILL at $(date +%H:%M:%S.%N)"
+	log "SIG$sig at $(date +%H:%M:%S.%N)"
 	t0=$(_pm_now)
-	stop_daemon podmesh "$n" KILL
+	stop_daemon podmesh "$n" "$sig"
 	sleep 3
 	tables_as_before
 	ok "3 s without podmesh-bgpd on $n: every node's pod routes unchanged"
 	node_bgpd_start "$n"
 	e2e_sessions 20
-	log "$n back and every session Established $(_pm_secs $(($(_pm_now) - t0)))s after the SIGKILL"
+	log "$n back and every session Established $(_pm_secs $(($(_pm_now) - t0)))s after the SIG$sig"
 	sleep $((STALE + 2))
 	tables_as_before
 	ok "(c) $((STALE + 2)) s later (stale-time $STALE s): every node's pod routes as before"
 	for m in "${E2E_ALL[@]}"; do
 		monitor_stop "$m"
 	done
-	check_monitors "$n"
+	check_monitors "${r/:/-}"
 }
 
-for n in ${E2E_RESTART_NODES:-n1 rr1}; do
+for n in ${E2E_RESTART_NODES:-n1 rr1 rr1:TERM}; do
 	round "$n"
 done
 
