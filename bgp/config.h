@@ -28,7 +28,8 @@
  * Where a peer comes from: the configuration file, or (datastore mode) the
  * node-to-node mesh, a global BGPPeer or one for this node (a node or
  * nodeSelector, or a reverse peering).  `podmeshctl node status` prints it
- * as calicoctl does; readiness waits for every peer but the mesh's.
+ * as calicoctl does; readiness waits for every peer but the mesh's,
+ * dynamic neighbours and our route-reflector clients (metrics_ready()).
  */
 enum peer_kind {
 	PEER_KIND_CONFIG,

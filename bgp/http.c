@@ -5,6 +5,11 @@
  *	GET /liveness	200 "ok": the event loop answers
  *	GET /readiness	200 "ready", or 503 with one reason a line
  *
+ * Ready (metrics_ready()): the datastore is read and every peer is
+ * Established but mesh peers, dynamic neighbours and our route-reflector
+ * clients, so neither a node nor a reflector goes out of service because
+ * some node elsewhere is down.
+ *
  * HEAD as well; other methods get 405, other paths 404.  It listens on
  * loopback by default, at felix's health port, so Calico's probes work
  * unchanged.  Bounded like the control socket: headers and bodies are

@@ -196,7 +196,7 @@ emit_info(const struct family *f, const struct metrics_src *src,
 enum peer_value {
 	PV_UP,
 	PV_STATE,
-	PV_RECEIVED,
+	PV_ACCEPTED,
 	PV_RECEIVED_TOTAL,
 	PV_SENT_TOTAL,
 	PV_UPDATES_IN,
@@ -271,7 +271,7 @@ emit_peer(const struct family *f, const struct peer *p, const char *addr,
 	}
 	mb_series(b, f->name, 1, "peer", addr);
 	switch ((enum peer_value)f->arg) {
-	case PV_RECEIVED:
+	case PV_ACCEPTED:
 		mb_u64(b, p->src.npaths);
 		break;
 	case PV_RECEIVED_TOTAL:
@@ -490,8 +490,10 @@ static const struct family bgp_families[] = {
         "The session's RFC 4271 state: 1 for the current one, 0 for the "
         "others.",
         PV_STATE),
-    PEER("prefixes_received", M_GAUGE,
-        "Paths the peer announced that we hold now (Adj-RIB-In).", PV_RECEIVED),
+    PEER("prefixes_accepted", M_GAUGE,
+        "Routes from this peer in the RIB now (Adj-RIB-In), as GoBGP's "
+        "\"accepted\".",
+        PV_ACCEPTED),
     PEER("prefixes_received_total", M_COUNTER,
         "Prefix announcements received from the peer.", PV_RECEIVED_TOTAL),
     PEER("prefixes_sent_total", M_COUNTER,
@@ -596,6 +598,16 @@ metrics_render(const struct metrics_src *src, struct metrics_buf *b)
 
 /* ---- readiness ---- */
 
+/*
+ * Ready when the datastore is read (or there is none) and every peer that
+ * counts is Established.  Peers that do not count: node-to-node mesh
+ * peers, dynamic neighbours, and our route-reflector clients (on a
+ * reflector, its nodes: reverse peerings of kind node).  A node down
+ * elsewhere must not take this one, or every reflector, out of service.
+ * What counts: the file's static peers, global BGPPeers, this node's
+ * BGPPeers that are not our clients (other reflectors, a node's session
+ * to its reflector).
+ */
 bool
 metrics_ready(const struct metrics_src *src, struct metrics_buf *why)
 {
@@ -615,7 +627,7 @@ metrics_ready(const struct metrics_src *src, struct metrics_buf *why)
 	TAILQ_FOREACH(p, &src->bgpd->peers, entry)
 	{
 		if (p->dynamic || p->conf->kind == PEER_KIND_MESH ||
-		    p->state == STATE_ESTABLISHED)
+		    p->conf->rr_client || p->state == STATE_ESTABLISHED)
 			continue;
 		mb_printf(why, "peer %s (%s) is %s\n",
 		    addr_ntop(&p->addr, addr, sizeof(addr)),

@@ -60,10 +60,12 @@ void metrics_render(const struct metrics_src *, struct metrics_buf *);
 
 /*
  * The readiness rule: the datastore is read (or there is none) and every
- * configured peer that is not part of the node-to-node mesh and not a
- * dynamic neighbour is Established.  Mesh peers never count: a node down
- * elsewhere must not take this one out of service.  Returns true if
- * ready; else why holds one reason a line.
+ * configured peer that is not part of the node-to-node mesh, not a
+ * dynamic neighbour and not one of our route-reflector clients is
+ * Established.  Mesh peers and clients never count: a node down elsewhere
+ * must not take this one (or every reflector) out of service.  A node's
+ * session to its reflector does count: there the peer is no client of
+ * ours.  Returns true if ready; else why holds one reason a line.
  */
 bool metrics_ready(const struct metrics_src *, struct metrics_buf *why);
 

@@ -9,10 +9,13 @@ METRICS is the body of GET /metrics, PEERS_JSON the output of
 prometheus_client.parser.text_string_to_metric_families (Debian's
 python3-prometheus-client: run with /usr/bin/python3), then checks: every
 family has HELP and TYPE lines, names follow Prometheus' rules, counters
-end in _total, the expected families are there with their label sets, and
-the per-peer values agree with PEERS_JSON (state, received, sent).  Prints
-one summary line; exits 1 with the reasons otherwise.  --selftest makes
-sure the parser and these checks reject broken input.
+end in _total, no series appears twice (same name, same labels), no two
+families are one under OpenMetrics (a gauge X beside a counter X_total:
+OpenMetrics names the counter's family X), the expected families are there
+with their label sets, and the per-peer values agree with PEERS_JSON
+(state, received as prefixes_accepted, sent).  Prints one summary line;
+exits 1 with the reasons otherwise.  --selftest makes sure the parser and
+these checks reject broken input.
 """
 import json
 import re
@@ -32,7 +35,7 @@ EXPECTED = {
                                     "route_reflector"}),
     "podmesh_bgp_peer_up": ("gauge", {"peer", "asn", "type"}),
     "podmesh_bgp_peer_state": ("gauge", {"peer", "state"}),
-    "podmesh_bgp_peer_prefixes_received": ("gauge", {"peer"}),
+    "podmesh_bgp_peer_prefixes_accepted": ("gauge", {"peer"}),
     "podmesh_bgp_peer_prefixes_received_total": ("counter", {"peer"}),
     "podmesh_bgp_peer_prefixes_sent_total": ("counter", {"peer"}),
     "podmesh_bgp_peer_updates_received_total": ("counter", {"peer"}),
@@ -76,9 +79,19 @@ def check(text, peers, want):
         if not m:
             continue
         (helps if m.group(1) == "HELP" else types)[m.group(2)] = m.group(3)
+    for name, typ in types.items():
+        if typ.split(" ")[0] == "counter" and name.endswith("_total") and \
+                name[:-6] in types:
+            errs.append("families %s and %s clash (one under OpenMetrics)"
+                        % (name[:-6], name))
     fams = list(text_string_to_metric_families(text))
-    samples = {}
+    samples, seen, famnames = {}, set(), {}
     for f in fams:
+        # the parser names a counter X_total's family X, as OpenMetrics does
+        if f.name in famnames:
+            errs.append("family %s twice (%s, %s)" %
+                        (f.name, famnames[f.name], f.type))
+        famnames[f.name] = f.type
         # the parser names counter families without _total
         exposed = f.name + "_total" if f.type == "counter" else f.name
         if f.type == "counter" and exposed not in types:
@@ -99,6 +112,11 @@ def check(text, peers, want):
             for k in s.labels:
                 if not LABEL.match(k) or k.startswith("__"):
                     errs.append("%s: bad label name %r" % (s.name, k))
+            key = (s.name, frozenset(s.labels.items()))
+            if key in seen:
+                errs.append("duplicate series %s%s" %
+                            (s.name, sorted(s.labels.items())))
+            seen.add(key)
             samples.setdefault(s.name, []).append((s.labels, s.value))
         if exposed in want:
             wtype, wlabels = want[exposed]
@@ -133,9 +151,10 @@ def check(text, peers, want):
                             (a, st, v, p["state"]))
         if value("podmesh_bgp_peer_up", peer=a, asn=p["asn"]) is None:
             errs.append("peer %s: asn label is not %s" % (a, p["asn"]))
-        v = value("podmesh_bgp_peer_prefixes_received", peer=a)
+        # the json's "received" is the paths held now: the gauge
+        v = value("podmesh_bgp_peer_prefixes_accepted", peer=a)
         if v != p["received"]:
-            errs.append("peer %s: received %s, json %s" %
+            errs.append("peer %s: accepted %s, json received %s" %
                         (a, v, p["received"]))
         v = value("podmesh_bgp_peer_prefixes_sent_total", peer=a)
         if v != p["sent"]:
@@ -166,6 +185,26 @@ def selftest():
             not any("HELP" in e for e in errs):
         sys.exit("selftest: a counter without _total and HELP passed: %s"
                  % errs)
+    # the same series twice, with the labels in another order too
+    dup = good + 'a_total{x="1",y="2"} 2\na_total{y="2",x="1"} 3\n'
+    errs, _, _ = check(dup, [], {"a_total": ("counter", {"x", "y"})})
+    if not any("duplicate series a_total" in e for e in errs):
+        sys.exit("selftest: a duplicate series passed: %s" % errs)
+    errs, _, _ = check(good + "a_total 2\n", [], {})
+    if not any("duplicate series a_total" in e for e in errs):
+        sys.exit("selftest: a duplicate unlabelled series passed: %s" % errs)
+    # a gauge X and a counter X_total: one family under OpenMetrics
+    clash = good + "# HELP a A now.\n# TYPE a gauge\na 1\n"
+    want = {"a_total": ("counter", set()), "a": ("gauge", set())}
+    errs, _, _ = check(clash, [], want)
+    if not any("clash" in e for e in errs) or \
+            not any("family a twice" in e for e in errs):
+        sys.exit("selftest: gauge a beside counter a_total passed: %s" % errs)
+    errs, _, _ = check(good + "# HELP b B now.\n# TYPE b gauge\nb 1\n",
+                       [], {"a_total": ("counter", set()),
+                            "b": ("gauge", set())})
+    if errs:
+        sys.exit("selftest: a gauge b beside a_total refused: %s" % errs)
     print("selftest ok")
 
 

@@ -10,8 +10,10 @@
 #    POST, HEAD answered; /metrics's Content-Type;
 #  - /metrics parsed by the real Prometheus parser (prom_check.py, Debian's
 #    python3-prometheus-client): HELP and TYPE everywhere, naming rules,
-#    the expected families and label sets, per-peer values equal to
-#    `podmeshctl bgp peers -o json` (state, received, sent);
+#    no duplicate series, no gauge X beside a counter X_total (one family
+#    under OpenMetrics), the expected families and label sets, per-peer
+#    values equal to `podmeshctl bgp peers -o json` (state, received as
+#    prefixes_accepted, sent);
 #  - n9 with http: {port: 0}: nothing listens; the global peer comes up:
 #    n1 and n2 ready; SIGHUP with a port: it answers there; SIGHUP with
 #    port 0 again: gone;
@@ -19,6 +21,9 @@
 #    its peer_up for n2 is 0;
 #  - a second podmesh-bgpd in n1 with the default http runs on (warning);
 #    a third with an explicit http: {port: 9099} exits with a clear error;
+#  - a route reflector with a client and a non-client peer, both down:
+#    503 naming the non-client only; SIGHUP without the non-client: ready
+#    (its clients never count);
 #  - etcd stopped, n2's bgpd started again: liveness 200 while the
 #    datastore is unread, readiness 503 "datastore not synced".  ~30 s.
 PM_TIMEOUT=240
@@ -125,12 +130,12 @@ wait_until 10 code_is n2 /readiness 200 ||
 ok "n1 and n2 ready with $EXT Established"
 ext_received() {
 	hget n1 /metrics >/dev/null
-	grep -q "^podmesh_bgp_peer_prefixes_received{peer=\"$EXT\"} 1$" "$PM_TMP/body"
+	grep -q "^podmesh_bgp_peer_prefixes_accepted{peer=\"$EXT\"} 1$" "$PM_TMP/body"
 }
 wait_until 10 ext_received || fail "n1: 198.19.7.0/24 from $EXT not counted"
 metrics_check n1 --datastore --kernel
-grep -q "^podmesh_bgp_peer_prefixes_received{peer=\"$EXT\"} 1$" "$PM_TMP/n1.metrics" ||
-    fail "n1: prefixes_received of $EXT not 1"
+grep -q "^podmesh_bgp_peer_prefixes_accepted{peer=\"$EXT\"} 1$" "$PM_TMP/n1.metrics" ||
+    fail "n1: prefixes_accepted of $EXT not 1"
 grep -Eq '^podmesh_kernel_routes\{family="ipv4"\} [1-9]' "$PM_TMP/n1.metrics" ||
     fail "n1: no kernel routes counted"
 
@@ -163,9 +168,11 @@ grep -q "^podmesh_bgp_peer_up{peer=\"${NODE_IP[n2]}\",asn=\"64512\",type=\"mesh\
 ok "n1 ready with n2 $(podmesh_peer_state n1 "${NODE_IP[n2]}")"
 
 step "more podmesh-bgpd in n1: default http warns, an explicit port fails"
+# started by ip netns exec itself (not through nsx, a function): $! is then
+# the daemon, so signals reach it rather than a subshell waiting for it
 podmesh_conf "$PM_TMP/extra.yaml" rid=192.0.2.99 asn=64999 port=0
 podmesh_peer "$PM_TMP/extra.yaml" addr=192.0.2.98 asn=64999 passive=1
-nsx n1 "$PODMESH_BGPD" -c "$PM_TMP/extra.yaml" >"$PM_TMP/extra.log" 2>&1 &
+ip netns exec "$(ns n1)" "$PODMESH_BGPD" -c "$PM_TMP/extra.yaml" >"$PM_TMP/extra.log" 2>&1 &
 PM_PID[podmesh:extra]=$!
 _pm_daemon podmesh:extra
 wait_until 5 grep -q 'running without metrics and health' "$PM_TMP/extra.log" ||
@@ -185,6 +192,36 @@ grep -q 'http: cannot listen on 127.0.0.1 port 9099: Address already in use' \
     "$PM_TMP/extra2.log" || fail "no clear message: $(cat "$PM_TMP/extra2.log")"
 ok "explicit http port in use: exit 1, $(grep -o 'http: cannot listen.*' "$PM_TMP/extra2.log")"
 code_is n1 /liveness 200 || fail "n1's own http lost"
+
+step "a reflector: its clients down do not count, other peers do"
+podmesh_conf "$PM_TMP/rr.yaml" rid=192.0.2.97 asn=64998 port=0 rr=1
+podmesh_peer "$PM_TMP/rr.yaml" addr=192.0.2.96 asn=64998 passive=1 rrclient=1
+cp "$PM_TMP/rr.yaml" "$PM_TMP/rr.base.yaml"
+podmesh_peer "$PM_TMP/rr.yaml" addr=192.0.2.95 asn=64998 passive=1
+echo "http: {address: 127.0.0.1, port: 19101}" >>"$PM_TMP/rr.yaml"
+"$PODMESH_BGPD" --check -c "$PM_TMP/rr.yaml" >"$PM_TMP/rr.log" 2>&1 ||
+    fail "rr.yaml: $(cat "$PM_TMP/rr.log")"
+ip netns exec "$(ns n1)" "$PODMESH_BGPD" -c "$PM_TMP/rr.yaml" >>"$PM_TMP/rr.log" 2>&1 &
+PM_PID[podmesh:rr]=$!
+_pm_daemon podmesh:rr
+wait_until 5 code_is n1 /readiness 503 19101 ||
+    fail "reflector /readiness: $(hget n1 /readiness 19101) $(cat "$PM_TMP/body")"
+body=$(cat "$PM_TMP/body")
+[[ "$body" =~ ^"peer 192.0.2.95 (static) is "(Idle|Connect|Active)$ ]] ||
+    fail "reflector /readiness body: '$body' (want the non-client only)"
+ok "reflector 503: $body"
+{
+	cat "$PM_TMP/rr.base.yaml"
+	echo "http: {address: 127.0.0.1, port: 19101}"
+} >"$PM_TMP/rr.yaml"
+kill -HUP "${PM_PID[podmesh:rr]}"
+wait_until 5 code_is n1 /readiness 200 19101 ||
+    fail "reflector with its client down not ready: $(cat "$PM_TMP/body")"$'\n'"$(tail -5 "$PM_TMP/rr.log")"
+hget n1 /metrics 19101 >/dev/null
+grep -q '^podmesh_bgp_peer_up{peer="192.0.2.96",asn="64998",type="static"} 0$' \
+    "$PM_TMP/body" || fail "reflector: peer_up of its client not 0"
+stop_daemon podmesh rr
+ok "reflector ready with its only client 192.0.2.96 down"
 
 step "datastore unread: alive, not ready"
 node_etcd_stop
@@ -230,5 +267,6 @@ step "clean exits"
 for n in n1 n9 n2; do
 	podmesh_finish "$n"
 done
-! grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$PM_TMP"/extra*.log ||
+! grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$PM_TMP"/extra*.log \
+    "$PM_TMP/rr.log" ||
     fail "sanitizer report from the extra podmesh-bgpd"

@@ -1,10 +1,11 @@
 /*
  * bgp/metrics.c: the Prometheus text exposition of a struct bgpd put
  * together by hand (real rib, peers without sessions): HELP and TYPE before
- * every family's series, names and _total by the naming rules, label
+ * every family's series, names and _total by the naming rules, no two
+ * families that are one under OpenMetrics (X and X_total), label
  * escaping, the values of each peer, the optional kernel and datastore
- * families; and the readiness rule (datastore, mesh, dynamic and
- * configured peers) with its reasons.
+ * families; and the readiness rule (datastore, mesh, dynamic,
+ * route-reflector client and configured peers) with its reasons.
  */
 #include <ctype.h>
 #include <setjmp.h>
@@ -105,16 +106,45 @@ name_ok(const char *s, size_t len)
 	return true;
 }
 
+#define MAXFAM 64
+
+/*
+ * Two families that are one under OpenMetrics, which names a counter
+ * without its _total: a name twice, or X beside X_total.
+ */
+static void
+check_clashes(char names[][128], int n)
+{
+	size_t la, lb;
+	int i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++) {
+			if (i == j)
+				continue;
+			if (i < j && strcmp(names[i], names[j]) == 0)
+				fail_msg("family %s twice", names[i]);
+			la = strlen(names[i]);
+			lb = strlen(names[j]);
+			if (lb == la + 6 &&
+			    strncmp(names[i], names[j], la) == 0 &&
+			    strcmp(names[j] + la, "_total") == 0)
+				fail_msg("families %s and %s clash", names[i],
+				    names[j]);
+		}
+}
+
 /*
  * Checks the exposition's structure line by line: every series belongs to
  * the family whose HELP and TYPE came just before it, names follow the
- * rules, counters end in _total, values are numbers, nothing else.
- * Returns the number of families.
+ * rules, counters end in _total, values are numbers, no family clashes
+ * with another, nothing else.  Returns the number of families.
  */
 static int
 check_format(const char *text)
 {
 	char family[128] = "", type[16] = "", line[1024], *nl, *end, *vend;
+	static char names[MAXFAM][128];
 	const char *s = text;
 	int nfam = 0;
 	size_t n;
@@ -135,6 +165,8 @@ check_format(const char *text)
 			family[n] = '\0';
 			assert_true(strlen(line + 7 + n) > 1); /* some text */
 			type[0] = '\0';
+			assert_true(nfam < MAXFAM);
+			memcpy(names[nfam], family, n + 1);
 			nfam++;
 			continue;
 		}
@@ -163,6 +195,7 @@ check_format(const char *text)
 		if (*vend != '\0' || vend == end + 1)
 			fail_msg("value of %s", line);
 	}
+	check_clashes(names, nfam);
 	return nfam;
 }
 
@@ -216,7 +249,9 @@ test_render_peers(void **state)
 	assert_has(text,
 	    "podmesh_bgp_peer_state{peer=\"2001:db8::3\",state=\"Connect\"} 0");
 	assert_has(
-	    text, "podmesh_bgp_peer_prefixes_received{peer=\"192.0.2.2\"} 7");
+	    text, "podmesh_bgp_peer_prefixes_accepted{peer=\"192.0.2.2\"} 7");
+	/* the gauge is not the counter's family under OpenMetrics */
+	assert_null(strstr(text, "podmesh_bgp_peer_prefixes_received{"));
 	assert_has(text,
 	    "podmesh_bgp_peer_prefixes_received_total{peer=\"192.0.2.2\"} 9");
 	assert_has(text,
@@ -382,6 +417,30 @@ test_readiness(void **state)
 	    "peer 192.0.2.2 (static) is OpenSent\n"
 	    "peer 192.0.2.20 (node specific) is Active\n");
 	free(why);
+
+	/*
+	 * a reflector: its clients (reverse peerings, kind node) down do not
+	 * count, a node-specific peer that is no client (another
+	 * reflector, or a node's own reflector) does
+	 */
+	f->peers[0].state = STATE_ESTABLISHED;
+	f->pconf[2].rr_client = true;
+	assert_true(ready(f, &why));
+	assert_string_equal(why, "");
+	free(why);
+	f->pconf[0].kind = PEER_KIND_NODE;
+	f->peers[0].state = STATE_ACTIVE;
+	assert_false(ready(f, &why));
+	assert_string_equal(why, "peer 192.0.2.2 (node specific) is Active\n");
+	free(why);
+	/* a static client of a reflector's file does not count either */
+	f->pconf[0].kind = PEER_KIND_CONFIG;
+	f->pconf[0].rr_client = true;
+	assert_true(ready(f, &why));
+	free(why);
+	f->pconf[0].rr_client = false;
+	f->pconf[2].rr_client = false;
+	f->peers[0].state = STATE_OPENSENT;
 
 	/* datastore not read yet: said first */
 	f->ds.enabled = true;
