@@ -26,6 +26,7 @@ COPY --from=build /stage/usr/bin/podmesh-node /stage/usr/bin/podmesh-bgpd \
 	/stage/usr/bin/podmesh-confd /stage/usr/bin/podmeshctl /usr/bin/
 COPY --from=build /stage/usr/share/podmesh/confd /usr/share/podmesh/confd
 COPY --from=build /stage/usr/libexec/podmesh/node-start.sh /usr/libexec/podmesh/
-# BGP; the liveness/readiness server of podmesh-bgpd is on 127.0.0.1:9099
+# BGP; podmesh-bgpd's metrics and health server is on 127.0.0.1:9099
+# (PODMESH_HTTP_ADDRESS, PODMESH_HTTP_PORT: docker/README.md)
 EXPOSE 179
 ENTRYPOINT ["/usr/libexec/podmesh/node-start.sh"]

@@ -17,8 +17,13 @@ every volumeMount names a volume of its pod; configMapKeyRef, secretKeyRef,
 configMap/secret volumes and serviceAccountName name objects (and keys) of
 the manifests; RBAC bindings name roles and service accounts that exist;
 container commands are installed; env vars are known (catches typos);
-liveness/readiness probes are httpGet /liveness and /readiness on 9099;
-cni_network_config is valid JSON once install-cni has filled it.
+liveness/readiness probes are httpGet /liveness and /readiness on 9099,
+or exec `podmeshctl node status ...` (an installed podmeshctl); a workload
+on the host network does not surge on update (maxSurge given and 0:
+Kubernetes' default is 25%, at least one pod; no maxSurge and
+maxUnavailable both 0) and is not Recreate with more than one replica (all
+down at once); cni_network_config is valid JSON once install-cni has
+filled it.
 Exit 0 if clean, 1 with one line per problem, 2 for usage errors.
 Needs Debian's python3-yaml (run with /usr/bin/python3).
 """
@@ -106,6 +111,77 @@ def fill(template, placeholders):
     for p in placeholders:
         out = out.replace(p, values.get(p, "/etc/cni/net.d/x"))
     return out
+
+
+def check_exec_probe(cw, probe, p, ctx):
+    """An exec probe: podmeshctl node status, installed."""
+    cmd = (p.get("exec") or {}).get("command") or []
+    if (
+        len(cmd) < 3
+        or os.path.basename(str(cmd[0])) != "podmeshctl"
+        or cmd[1:3] != ["node", "status"]
+    ):
+        return [
+            "%s: %s: exec must run podmeshctl node status, is %s" % (cw, probe, cmd)
+        ]
+    if ctx.get("installed") is not None and "podmeshctl" not in ctx["installed"]:
+        return ["%s: %s: %s is not installed" % (cw, probe, cmd[0])]
+    return []
+
+
+def zero(v):
+    """An int-or-percent of the update strategy is 0 (or 0%)."""
+    return v in (0, "0", "0%")
+
+
+def check_rollout(where, d):
+    """
+    A workload on the host network binds the node's ports (BGP's 179):
+    a second pod on the same node cannot start, so no surge; and not all
+    of its pods down at once.
+    """
+    errs = []
+    spec = d.get("spec") or {}
+    kind = d.get("kind")
+    if kind == "Deployment":
+        st = spec.get("strategy") or {}
+        typ = st.get("type", "RollingUpdate")
+        replicas = spec.get("replicas", 1)
+        if typ == "Recreate":
+            if isinstance(replicas, int) and replicas > 1:
+                errs.append(
+                    "%s: strategy Recreate with %d replicas stops them all "
+                    "at once: use RollingUpdate, maxUnavailable 1, maxSurge 0"
+                    % (where, replicas)
+                )
+            return errs
+    elif kind == "DaemonSet":
+        st = spec.get("updateStrategy") or {}
+        typ = st.get("type", "RollingUpdate")
+    else:
+        return errs
+    if typ != "RollingUpdate":
+        return errs
+    ru = st.get("rollingUpdate") or {}
+    if kind == "Deployment" and "maxSurge" not in ru:
+        errs.append(
+            "%s: hostNetwork: maxSurge not given (Kubernetes' default 25%%, "
+            "one pod at least, which cannot bind the node's ports): set "
+            "maxSurge: 0" % where
+        )
+    elif not zero(ru.get("maxSurge", 0)):
+        errs.append(
+            "%s: hostNetwork: maxSurge %s: a surge pod cannot bind the "
+            "node's ports; set maxSurge: 0" % (where, ru.get("maxSurge"))
+        )
+    if "maxUnavailable" in ru and zero(ru["maxUnavailable"]) and zero(
+        ru.get("maxSurge", 0 if kind == "DaemonSet" else "25%")
+    ):
+        errs.append(
+            "%s: maxUnavailable and maxSurge both 0: the update cannot "
+            "progress" % where
+        )
+    return errs
 
 
 def check(docs, ctx):
@@ -241,6 +317,9 @@ def check(docs, ctx):
                     if role == "container" and base in SERVING_COMMANDS:
                         errs.append("%s: no %s" % (cw, probe))
                     continue
+                if "exec" in p:
+                    errs += check_exec_probe(cw, probe, p, ctx)
+                    continue
                 g = p.get("httpGet") or {}
                 if (
                     g.get("path") != path
@@ -254,6 +333,8 @@ def check(docs, ctx):
         for v in volumes:
             if v not in used:
                 errs.append("%s: volume %s is not mounted" % (where, v))
+        if spec.get("hostNetwork"):
+            errs += check_rollout(where, d)
 
     # the CNI network config, as install-cni will write it
     for n, cm in by_kind.get("ConfigMap", {}).items():
@@ -351,6 +432,25 @@ SELF_TESTS = [
      lambda d: [v["secret"].update(secretName="podmesh-etcd-secret")
                 for v in pod_of(d)["volumes"] if "secret" in v],
      "Secret podmesh-etcd-secret is not defined"),
+    ("Recreate with 2 replicas", "Deployment",
+     lambda d: d["spec"].update(strategy={"type": "Recreate"}),
+     "strategy Recreate with 2 replicas stops them all at once"),
+    ("maxSurge on the host network", "Deployment",
+     lambda d: d["spec"]["strategy"]["rollingUpdate"].update(maxSurge=1),
+     "hostNetwork: maxSurge 1: a surge pod cannot bind"),
+    ("default maxSurge on the host network", "Deployment",
+     lambda d: d["spec"].pop("strategy"),
+     "hostNetwork: maxSurge not given"),
+    ("DaemonSet surge", "DaemonSet",
+     lambda d: d["spec"]["updateStrategy"]["rollingUpdate"].update(maxSurge="10%"),
+     "hostNetwork: maxSurge 10%"),
+    ("update that cannot progress", "Deployment",
+     lambda d: d["spec"]["strategy"]["rollingUpdate"].update(maxUnavailable=0),
+     "maxUnavailable and maxSurge both 0"),
+    ("exec probe not podmeshctl", "DaemonSet",
+     lambda d: pod_of(d)["containers"][0].update(
+         livenessProbe={"exec": {"command": ["birdc", "show", "status"]}}),
+     "livenessProbe: exec must run podmeshctl node status"),
     ("CNI config not JSON", "ConfigMap",
      lambda d: set_cni(d, lambda s: s.replace('"podmesh",', '"podmesh"', 1)),
      "cni_network_config is not valid JSON"),

@@ -5,8 +5,12 @@
 # binaries and docs that exist in the staged tree and pass
 # `systemd-analyze verify` (when present; a unit with a typo must not);
 # the example configs pass podmesh-bgpd --check; node-start.sh from the
-# staged tree runs podmesh-node, then podmesh-bgpd on a config it wrote
-# that --check accepts; PODMESH_CNI_BIN_DIR moves the plugins.  ~4 s
+# staged tree runs podmesh-node, then podmesh-bgpd on a config it writes
+# anew at each start (in the container's dir, 0600; --check accepts it),
+# refuses control characters and bad values before registering, uses
+# PODMESH_BGPD_CONFIG as it is; with PODMESH_BGP=none the real
+# podmesh-bgpd serves only the probes (in a namespace of the test); bird
+# mode; PODMESH_CNI_BIN_DIR moves the plugins.  ~6 s
 . "$(dirname "$0")/lib.sh"
 
 STAGE=$PM_TMP/stage
@@ -140,27 +144,142 @@ echo "podmesh-bgpd \$*" >>"$PM_TMP/calls"
 EOS
 chmod +x "$FAKE"/*
 RUN=$PM_TMP/run
-env -i PATH="$FAKE:/usr/bin:/bin" PODMESH_RUN_DIR="$RUN" NODENAME=node-1 \
+ETC=$PM_TMP/etc
+NS_SH=$P/libexec/podmesh/node-start.sh
+# an older node-start.sh's config on the host path: to be removed
+mkdir -p "$RUN"
+printf '# written by node-start from the environment\npassword: "old"\n' >"$RUN/bgpd.yaml"
+# node_start VAR=VALUE...: the staged node-start.sh with only these
+# variables (and the stand-ins first on PATH); stderr in ns.err
+node_start() {
+	env -i PATH="$FAKE:/usr/bin:/bin" PODMESH_RUN_DIR="$RUN" \
+	    PODMESH_ETC_DIR="$ETC" "$@" sh "$NS_SH" 2>"$PM_TMP/ns.err"
+}
+node_start NODENAME=node-1 \
     ETCD_ENDPOINTS=https://192.0.2.1:2379,https://192.0.2.2:2379 \
     ETCD_CA_CERT_FILE=/calico-secrets/etcd-ca ETCD_CERT_FILE=/calico-secrets/etcd-cert \
-    ETCD_KEY_FILE=/calico-secrets/etcd-key \
-    sh "$P/libexec/podmesh/node-start.sh" 2>"$PM_TMP/ns.err" ||
+    ETCD_KEY_FILE=/calico-secrets/etcd-key ETCD_PASSWORD='pa"ss\word\n' ||
     fail "node-start.sh: $(cat "$PM_TMP/ns.err")"
 want="podmesh-node NODENAME=node-1
-podmesh-bgpd -c $RUN/bgpd.yaml"
+podmesh-bgpd -c $ETC/bgpd.yaml"
 [ "$(cat "$PM_TMP/calls")" = "$want" ] || fail "node-start.sh ran: $(cat "$PM_TMP/calls")"
-grep -q '^node-name: "node-1"$' "$RUN/bgpd.yaml" &&
-    grep -q '^  endpoints: "https://192.0.2.1:2379,https://192.0.2.2:2379"$' "$RUN/bgpd.yaml" &&
-    grep -q '^  ca-file: "/calico-secrets/etcd-ca"$' "$RUN/bgpd.yaml" &&
-    grep -q '^  key-file: "/calico-secrets/etcd-key"$' "$RUN/bgpd.yaml" &&
-    grep -q "^control-socket: \"$RUN/bgpd.sock\"$" "$RUN/bgpd.yaml" ||
-    fail "node-start.sh's bgpd.yaml: $(cat "$RUN/bgpd.yaml")"
+C=$ETC/bgpd.yaml
+grep -q '^node-name: "node-1"$' "$C" &&
+    grep -q '^  endpoints: "https://192.0.2.1:2379,https://192.0.2.2:2379"$' "$C" &&
+    grep -q '^  ca-file: "/calico-secrets/etcd-ca"$' "$C" &&
+    grep -q '^  key-file: "/calico-secrets/etcd-key"$' "$C" &&
+    grep -q '^kernel: {enabled: "true"}$' "$C" &&
+    grep -q "^control-socket: \"$RUN/bgpd.sock\"$" "$C" ||
+    fail "node-start.sh's bgpd.yaml: $(cat "$C")"
+grep -q -e '^http:' -e '^log-level:' "$C" && fail "http or log-level without their variables: $(cat "$C")"
+# the password, quote and backslashes as they were (dash's echo would eat them)
+pw=$(/usr/bin/python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["datastore"]["password"])' "$C") ||
+    fail "bgpd.yaml is not YAML: $(cat "$C")"
+[ "$pw" = 'pa"ss\word\n' ] || fail "password written as '$pw'"
+[ "$(stat -c %a "$C")" = 600 ] || fail "bgpd.yaml mode $(stat -c %a "$C"), expected 600"
+[ -e "$RUN/bgpd.yaml" ] && fail "the old $RUN/bgpd.yaml (with its password) was left on the host path"
+ls "$ETC"/*.tmp 2>/dev/null && fail "a temp file left in $ETC"
+grep -q "removed $RUN/bgpd.yaml" "$PM_TMP/ns.err" || fail "the removal not logged: $(cat "$PM_TMP/ns.err")"
+ok "registration, then podmesh-bgpd -c on a config --check accepts, 0600, in the container dir; old host copy removed"
+
+step "node-start.sh: a second start with changed settings writes the config anew"
+: >"$PM_TMP/calls"
+node_start NODENAME=node-1 ETCD_ENDPOINTS=https://192.0.2.9:2379 \
+    PODMESH_KERNEL_ROUTES=false PODMESH_BGPD_LOG_LEVEL=DEBUG \
+    PODMESH_HTTP_ADDRESS=0.0.0.0 PODMESH_HTTP_PORT=9199 ||
+    fail "second start: $(cat "$PM_TMP/ns.err")"
+grep -q '^  endpoints: "https://192.0.2.9:2379"$' "$C" &&
+    grep -q '^kernel: {enabled: "false"}$' "$C" &&
+    grep -q '^log-level: "debug"$' "$C" &&
+    grep -q '^http: {address: "0.0.0.0", port: 9199}$' "$C" ||
+    fail "second start kept or wrote: $(cat "$C")"
+grep -q -e 'password' -e 'ca-file' "$C" && fail "settings gone from the environment stayed: $(cat "$C")"
+[ "$(tail -n 1 "$PM_TMP/calls")" = "podmesh-bgpd -c $C" ] || fail "second start ran: $(cat "$PM_TMP/calls")"
+node_start NODENAME=node-1 PODMESH_HTTP_ADDRESS=2001:db8::1 || fail "IPv6 http address: $(cat "$PM_TMP/ns.err")"
+grep -q '^http: {address: "2001:db8::1", port: 9099}$' "$C" || fail "http with only an address: $(cat "$C")"
+ok "endpoints, kernel routes off, log level, http address and port: all from the new environment"
+
+step "node-start.sh refuses bad values before registering, and writes nothing"
+cp "$C" "$PM_TMP/before.yaml"
+# refused VAR=VALUE MESSAGE: exit 1 naming it, podmesh-node not run, the
+# config untouched
+refused() {
+	local rc=0
+	: >"$PM_TMP/calls"
+	node_start NODENAME=node-1 "$1" || rc=$?
+	[ "$rc" = 1 ] && grep -qF -- "$2" "$PM_TMP/ns.err" ||
+	    fail "$1: status $rc, expected 1 and '$2': $(cat "$PM_TMP/ns.err")"
+	[ -s "$PM_TMP/calls" ] && fail "$1: ran $(cat "$PM_TMP/calls")"
+	cmp -s "$C" "$PM_TMP/before.yaml" || fail "$1: the config changed: $(cat "$C")"
+	return 0
+}
+refused "ETCD_PASSWORD=sec
+ret" "ETCD_PASSWORD: contains a control character (a newline?): refused"
+refused "ETCD_ENDPOINTS=https://192.0.2.1:2379
+datastore: {type: none}" "ETCD_ENDPOINTS: contains a control character"
+refused "ETCD_KEY_FILE=$(printf '/k\tey')" "ETCD_KEY_FILE: contains a control character"
+refused PODMESH_KERNEL_ROUTES=yes "PODMESH_KERNEL_ROUTES 'yes': expected true or false"
+refused PODMESH_BGPD_LOG_LEVEL=trace "PODMESH_BGPD_LOG_LEVEL 'trace': expected debug, info, warning"
+refused PODMESH_HTTP_PORT=65536 "PODMESH_HTTP_PORT '65536': expected a port number"
+refused PODMESH_HTTP_PORT=9o99 "PODMESH_HTTP_PORT '9o99': expected a port number"
+refused PODMESH_HTTP_ADDRESS=node-1.example "PODMESH_HTTP_ADDRESS 'node-1.example': expected an IPv4 or IPv6 address"
+refused PODMESH_HTTP_ADDRESS=192.0.2.256 "PODMESH_HTTP_ADDRESS '192.0.2.256': expected an IPv4 or IPv6 address"
+ok "newline, tab, kernel routes, log level, port, address: each refused by name"
+
+step "node-start.sh: PODMESH_BGPD_CONFIG is used as it is; gobgp refused"
+cp "$P/share/doc/podmesh/examples/bgpd.yaml" "$PM_TMP/own.yaml"
+: >"$PM_TMP/calls"
+node_start NODENAME=node-1 PODMESH_BGPD_CONFIG="$PM_TMP/own.yaml" ETCD_ENDPOINTS=http://192.0.2.7:2379 ||
+    fail "PODMESH_BGPD_CONFIG: $(cat "$PM_TMP/ns.err")"
+[ "$(tail -n 1 "$PM_TMP/calls")" = "podmesh-bgpd -c $PM_TMP/own.yaml" ] || fail "ran: $(cat "$PM_TMP/calls")"
+cmp -s "$PM_TMP/own.yaml" "$P/share/doc/podmesh/examples/bgpd.yaml" || fail "PODMESH_BGPD_CONFIG was rewritten"
+cmp -s "$C" "$PM_TMP/before.yaml" || fail "$C written although PODMESH_BGPD_CONFIG is set"
 rc=0
-env -i PATH="$FAKE:/usr/bin:/bin" PODMESH_RUN_DIR="$RUN" CALICO_NETWORKING_BACKEND=gobgp \
-    sh "$P/libexec/podmesh/node-start.sh" 2>"$PM_TMP/ns.err" || rc=$?
+node_start NODENAME=node-1 PODMESH_BGPD_CONFIG="$PM_TMP/nope.yaml" || rc=$?
+[ "$rc" = 1 ] && grep -q "PODMESH_BGPD_CONFIG: no file $PM_TMP/nope.yaml" "$PM_TMP/ns.err" ||
+    fail "missing PODMESH_BGPD_CONFIG: status $rc: $(cat "$PM_TMP/ns.err")"
+rc=0
+node_start CALICO_NETWORKING_BACKEND=gobgp || rc=$?
 [ "$rc" = 1 ] && grep -q "CALICO_NETWORKING_BACKEND 'gobgp'" "$PM_TMP/ns.err" ||
     fail "gobgp backend: status $rc: $(cat "$PM_TMP/ns.err")"
-ok "registration first, then podmesh-bgpd -c on a checked config; gobgp refused"
+ok "own config untouched and used; a missing one and gobgp refused"
+
+step "node-start.sh, PODMESH_BGP=none: podmesh-bgpd answers the probes and nothing else"
+ns_add hc
+FAKE2=$PM_TMP/fakebin2
+mkdir -p "$FAKE2"
+cp "$FAKE/podmesh-node" "$FAKE2/"
+E2=$PM_TMP/etc-none
+# the real podmesh-bgpd, on 127.0.0.1:9099 of a namespace of our own
+nsx hc env -i PATH="$FAKE2:$P/bin:/usr/bin:/bin" PODMESH_RUN_DIR="$RUN" \
+    PODMESH_ETC_DIR="$E2" NODENAME=node-1 PODMESH_BGP=none \
+    sh "$NS_SH" 2>"$PM_TMP/none.err" &
+PM_PID[node-start:none]=$!
+wait_until 10 nsx hc curl -sf -o /dev/null http://127.0.0.1:9099/liveness ||
+    fail "none: no /liveness: $(cat "$PM_TMP/none.err")"
+r=$(nsx hc curl -s -w ' %{http_code}' http://127.0.0.1:9099/readiness)
+[[ $r == *" 200" ]] || fail "none: /readiness answered '$r'"
+nsx hc curl -sf http://127.0.0.1:9099/metrics | grep -q '^podmesh_' || fail "none: no metrics"
+listen=$(nsx hc ss -Htln | awk '{print $4}' | sort | tr '\n' ' ')
+[ "$listen" = "127.0.0.1:9099 " ] || fail "none: listening on '$listen', expected 127.0.0.1:9099 only"
+[ -S "$E2/bgpd.sock" ] && [ ! -e "$RUN/bgpd.sock" ] ||
+    fail "none: control socket not in $E2 (or one on the host path $RUN)"
+[ "$(stat -c %a "$E2/bgpd.yaml")" = 600 ] || fail "none: config mode $(stat -c %a "$E2/bgpd.yaml")"
+_pm_kill_pid "${PM_PID[node-start:none]}"
+unset 'PM_PID[node-start:none]'
+# PODMESH_HTTP_PORT=0: no health server, sleep (a stand-in records it)
+cat >"$FAKE/sleep" <<EOS
+#!/bin/sh
+[ "\$1" = infinity ] || exec /bin/sleep "\$@"
+echo "sleep \$*" >>"$PM_TMP/calls"
+EOS
+chmod +x "$FAKE/sleep"
+: >"$PM_TMP/calls"
+node_start NODENAME=node-1 PODMESH_BGP=none PODMESH_HTTP_PORT=0 || fail "none, port 0: $(cat "$PM_TMP/ns.err")"
+[ "$(cat "$PM_TMP/calls")" = "podmesh-node NODENAME=node-1
+sleep infinity" ] || fail "none, port 0 ran: $(cat "$PM_TMP/calls")"
+rm "$FAKE/sleep"
+ok "none: /liveness, /readiness 200 and /metrics on 127.0.0.1:9099, no BGP port, socket in the container; port 0: sleep"
 
 step "node-start.sh, PODMESH_BGP=bird: templates copied, confd -onetime, then BIRD + confd"
 # stand-ins: bird and the watching podmesh-confd sleep until signalled

@@ -4,10 +4,14 @@
 # volumes, ConfigMap/Secret key references, service accounts and RBAC
 # bindings, container commands that `cmake --install` installs (staged
 # here with DESTDIR), env vars that podmesh-node's --help, node-start.sh
-# or install-cni.sh document, probes on 9099 /liveness and /readiness, and
-# cni_network_config valid JSON once install-cni's placeholders are filled.
-# The checker's self-test breaks copies in 14 ways and expects each caught;
-# then a broken copy of the directory fails from the command line.  ~2 s
+# or install-cni.sh document, probes on 9099 /liveness and /readiness (or
+# exec podmeshctl node status), host-network workloads that neither surge
+# nor stop every replica at once on update, and cni_network_config valid
+# JSON once install-cni's placeholders are filled.  The checker's
+# self-test breaks copies in 20 ways and expects each caught; the exec
+# probes node.yaml ships commented out for podmesh_backend bird pass once
+# swapped in, on node-start.sh's BIRD socket; then broken copies of the
+# directory fail from the command line.  ~3 s
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -35,8 +39,37 @@ out=$($PY "$CHECK" "${ARGS[@]}" --self-test "$K8S" 2>&1) || fail "k8s_check: $ou
 log "$out"
 n=$(ls "$K8S"/*.yaml | wc -l)
 [ "$n" -ge 4 ] || fail "expected the manifests in $K8S, found $n files"
-grep -q 'self-test 14/14 caught' <<<"$out" || fail "self-test: $out"
+grep -q 'self-test 20/20 caught' <<<"$out" || fail "self-test: $out"
 ok "manifests clean, every breakage caught"
+
+step "podmesh_backend bird: node.yaml's commented exec probes, swapped in"
+# drop the httpGet probes of the podmesh-node container, uncomment the
+# YAML lines of the block after "# podmesh_backend bird:"
+BIRDK=$PM_TMP/k8s-bird
+cp -r "$K8S" "$BIRDK"
+awk '
+/^          livenessProbe:$/ && !seen { skip = 1; seen = 1 }
+skip && /^          # podmesh_backend bird:/ { skip = 0; block = 1 }
+skip { next }
+block && /^          # (livenessProbe:|readinessProbe:|  )/ { sub(/# /, ""); print; next }
+block && !/^          #/ { block = 0 }
+{ print }' "$K8S/node.yaml" >"$BIRDK/node.yaml"
+out=$($PY - "$BIRDK/node.yaml" <<'EOF'
+import sys, yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d.get("kind") == "DaemonSet":
+        c = d["spec"]["template"]["spec"]["containers"][0]
+        for p in ("livenessProbe", "readinessProbe"):
+            print(p, " ".join(c[p]["exec"]["command"]), "httpGet" in c[p])
+EOF
+) || fail "node.yaml with the bird probes: $out"
+sock=$(sed -n 's/^BIRD_SOCKET=\${BIRD_SOCKET:-\(.*\)}$/\1/p' "$PODMESH_SRC/docker/node-start.sh")
+[ -n "$sock" ] || fail "no BIRD_SOCKET default in node-start.sh"
+want="livenessProbe /usr/bin/podmeshctl node status --bird $sock False
+readinessProbe /usr/bin/podmeshctl node status --bird $sock False"
+[ "$out" = "$want" ] || fail "bird probes: got '$out', expected '$want'"
+out=$($PY "$CHECK" "${ARGS[@]}" "$BIRDK" 2>&1) || fail "k8s_check with the bird probes: $out"
+ok "exec podmeshctl node status --bird $sock, installed; the manifests stay clean"
 
 # broken FILE SED_EXPR MESSAGE: the checker run on a copy of docker/k8s with
 # one file edited by sed must fail (1) and say MESSAGE.
@@ -65,3 +98,6 @@ broken node.yaml 's|- name: FELIX_IPINIPMTU|- name: FELIX_IPINIP_MTU|' \
     "unknown env var FELIX_IPINIP_MTU"
 broken node.yaml 's|path: /readiness|path: /ready|' "readinessProbe must be httpGet /readiness"
 broken rbac.yaml 's|^  kind: ClusterRole$|  kind: Role|' "roleRef Role/podmesh-node is not defined"
+broken reflector.yaml 's|maxSurge: 0|maxSurge: 1|' "hostNetwork: maxSurge 1"
+broken reflector.yaml 's|type: RollingUpdate|type: Recreate|' \
+    "strategy Recreate with 2 replicas stops them all at once"
