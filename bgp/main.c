@@ -37,6 +37,7 @@ static struct bgpd_config *file_conf; /* datastore mode: the file's */
 static struct event *sync_ev;
 static time_t restart_began; /* start_bgpd: RFC 4724 selection deferral */
 static bool kernel_done; /* adopted kernel routes reconciled */
+static bool adopted_at_start;
 static struct http *http; /* metrics and health */
 static struct http_config http_conf; /* what http listens on */
 static time_t started;
@@ -341,30 +342,31 @@ on_sync_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct timeval tv = {SYNC_CHECK_SECS, 0};
 	struct kernel_stats ks;
+	time_t limit;
 
 	if (bgpd != NULL && bgpd->restarting) {
-		if (kernel != NULL) {
-			kernel_stats_get(kernel, &ks);
-			if (ks.adopted == 0) {
-				/* the stale time removed them */
-				log_info("adopted kernel routes gone: restart "
-				         "over");
-				bgpd_restart_over(bgpd);
-				kernel_done = true;
-			}
-		} else if (time(NULL) - restart_began >= bgpd->conf->gr_time) {
+		/* the kernel's stale timer started with us (start_bgpd) */
+		limit = kernel != NULL ? bgpd->conf->kernel.stale_time
+		                       : bgpd->conf->gr_time;
+		if (time(NULL) - restart_began >= limit) {
 			log_info("restart time over: sending End-of-RIB");
 			bgpd_restart_over(bgpd);
-		}
-		if (bgpd->restarting && rib_converged(true)) {
+		} else if (rib_converged(true)) {
 			log_info("routes converged: restart over");
 			bgpd_restart_over(bgpd);
 		}
 	}
-	if (kernel != NULL && !kernel_done && rib_converged(false)) {
-		log_info("routes converged: removing stale kernel routes");
-		kernel_synced(kernel);
-		kernel_done = true;
+	if (kernel != NULL && !kernel_done) {
+		kernel_stats_get(kernel, &ks);
+		if (adopted_at_start && ks.adopted == 0) {
+			/* learned again, or the stale time removed them */
+			kernel_done = true;
+		} else if (rib_converged(false)) {
+			log_info("routes converged: removing stale kernel "
+			         "routes");
+			kernel_synced(kernel);
+			kernel_done = true;
+		}
 	}
 	if (bgpd == NULL || bgpd->restarting ||
 	    (kernel != NULL && !kernel_done))
@@ -386,7 +388,8 @@ start_bgpd(struct bgpd_config *conf)
 		struct kernel_stats ks;
 
 		kernel_stats_get(kernel, &ks);
-		bgpd->restarting = ks.adopted > 0;
+		adopted_at_start = ks.adopted > 0;
+		bgpd->restarting = adopted_at_start;
 	} else
 		bgpd->restarting = ds != NULL;
 	restart_began = time(NULL);

@@ -605,8 +605,11 @@ metrics_render(const struct metrics_src *src, struct metrics_buf *b)
  * reflector, its nodes: reverse peerings of kind node).  A node down
  * elsewhere must not take this one, or every reflector, out of service.
  * What counts: the file's static peers, global BGPPeers, this node's
- * BGPPeers that are not our clients (other reflectors, a node's session
- * to its reflector).
+ * BGPPeers that are not our clients (a node's session to its reflector).
+ * And a graceful restart must be over (End-of-RIB sent, main.c): until
+ * then our table is incomplete, which on a reflector is all there is to
+ * wait for, so that a rolling update does not stop the next reflector
+ * before this one has its clients' routes again.
  */
 bool
 metrics_ready(const struct metrics_src *src, struct metrics_buf *why)
@@ -623,6 +626,11 @@ metrics_ready(const struct metrics_src *src, struct metrics_buf *why)
 		if (ready)
 			mb_str(why, "BGP speaker not started\n");
 		return false;
+	}
+	if (src->bgpd->restarting) {
+		mb_str(why,
+		    "graceful restart in progress: End-of-RIB held back\n");
+		ready = false;
 	}
 	TAILQ_FOREACH(p, &src->bgpd->peers, entry)
 	{

@@ -464,6 +464,14 @@ test_readiness(void **state)
 	assert_true(ready(f, &why));
 	free(why);
 
+	/* a graceful restart not over: End-of-RIB still held back */
+	f->b.restarting = true;
+	assert_false(ready(f, &why));
+	assert_string_equal(
+	    why, "graceful restart in progress: End-of-RIB held back\n");
+	free(why);
+	f->b.restarting = false;
+
 	/* the speaker not started */
 	f->src.bgpd = NULL;
 	assert_false(ready(f, &why));
