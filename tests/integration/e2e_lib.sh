@@ -334,10 +334,10 @@ def send(d):
     results[d].append([t, None])
     pending[seq] = (d, t, len(results[d]) - 1)
 
-def receive(until):
+def receive(until, drain=False):
     while True:
         left = until - time.time()
-        if left <= 0 or (stop and mode == "watch"):
+        if left <= 0 or (stop and mode == "watch" and not drain):
             return
         try:
             r, _, _ = select.select([s], [], [], left)
@@ -384,7 +384,7 @@ while not stop:
     nxt += a1
     receive(nxt)
     expire(time.time())
-receive(time.time() + a2)  # the last probes' answers
+receive(time.time() + a2, True)  # the last probes' answers
 expire(time.time() + a2 + 1)
 end = time.time()
 for d in dests:
@@ -476,7 +476,8 @@ e2e_probe_stop() {
 		pid=${PM_PID[probe:$p]}
 		wait_until 5 not kill -0 "$pid" ||
 		    fail "the prober in $p did not stop"
-		wait "$pid" 2>/dev/null
+		wait "$pid" ||
+		    fail "the prober in $p failed: $(tail -3 "$PM_TMP/probe-$p")"
 		unset "PM_PID[probe:$p]"
 	done
 }

@@ -807,6 +807,9 @@ monitor_start() {
 
 monitor_stop() {
 	sleep 0.2 # the last notifications printed
+	# a monitor that died saw nothing: that must not pass for "no change"
+	kill -0 "${PM_PID["mon:$1"]}" 2>/dev/null ||
+	    fail "ip monitor route in $1 died: $(tail -3 "$PM_TMP/$1.mon")"
 	_pm_kill_pid "${PM_PID["mon:$1"]}"
 	unset "PM_PID[mon:$1]"
 }

@@ -102,6 +102,19 @@ check_monitors() {
 	ok "(a) round $r: no node's kernel lost a pod route (ip monitor route)"
 }
 
+# _log_run NODE [previous]: podmesh-bgpd's log in NODE since its last
+# start (node_bgpd_start writes "=== start"), or of the run before it.
+_log_run() {
+	awk -v prev="${2:-}" '/^=== start/ { p = c; c = "" } { c = c $0 "\n" }
+	    END { printf "%s", prev != "" ? p : c }' "$PM_TMP/$1.podmesh.log"
+}
+
+# _restart_over NODE: its restart converged (End-of-RIB sent after every
+# peer's), not merely timed out.
+_restart_over() {
+	_log_run "$1" | grep -q 'routes converged: restart over'
+}
+
 # round NODE[:SIGNAL]: SIGNAL (default KILL) to podmesh-bgpd there, 3 s,
 # start it again; ip monitor route in every node meanwhile.  SIGTERM is a
 # graceful restart in datastore mode, with or without a kernel sync: what
@@ -121,6 +134,15 @@ round() {
 	ok "3 s without podmesh-bgpd on $n: every node's pod routes unchanged"
 	node_bgpd_start "$n"
 	e2e_sessions 20
+	if [ "$sig" = TERM ]; then
+		_log_run "$n" previous | grep -q 'graceful restart: closing sessions without NOTIFICATION' ||
+		    fail "$n: SIGTERM was not a graceful restart (no such line in its log)"
+		ok "$n: SIGTERM closed its sessions without NOTIFICATION (graceful restart)"
+	fi
+	wait_until 10 _restart_over "$n" ||
+	    fail "$n: its restart did not converge within 10 s of its sessions:" \
+	    "$(_log_run "$n" | grep -E 'restart|End-of-RIB' | tail -5)"
+	ok "$n: restart over once every peer had sent End-of-RIB"
 	log "$n back and every session Established $(_pm_secs $(($(_pm_now) - t0)))s after the SIG$sig"
 	sleep $((STALE + 2))
 	tables_as_before
@@ -144,9 +166,13 @@ worst_pair=none
 sent=0
 lost=0
 for p in "${PODS[@]}"; do
-	grep -q . "$PM_TMP/probe-$p" || fail "the prober in $p wrote nothing"
+	[ "$(grep -vc '^RUN ' "$PM_TMP/probe-$p")" = $((${#PODS[@]} - 1)) ] ||
+	    fail "the prober in $p did not sum up every other pod:" \
+	    "$(tail -5 "$PM_TMP/probe-$p")"
 	while read -r d s o l g; do
 		[ "$d" = RUN ] && continue
+		[[ "$s $o $l" =~ ^[0-9]+\ [0-9]+\ [0-9]+$ && $g =~ ^-?[0-9]+$ ]] ||
+		    fail "the prober in $p: bad line '$d $s $o $l $g'"
 		sent=$((sent + s))
 		lost=$((lost + l))
 		[ "$s" -gt 50 ] || fail "$p -> $d: only $s probes sent"
