@@ -211,6 +211,9 @@ old=$rundir/bgpd.yaml
 if [ "${PODMESH_BGPD_CONFIG:-}" != "$old" ] && [ -f "$old" ] &&
     head -n 1 "$old" | grep -q "^# written by $prog"; then
 	rm -f "$old" && log "removed $old (an older $prog's; now in $etcdir)"
+elif [ -z "${PODMESH_BGPD_CONFIG:-}" ] && [ -f "$old" ]; then
+	# someone's own file where older versions took one over: say so
+	log "warning: $old is not used; set PODMESH_BGPD_CONFIG=$old to use it"
 fi
 
 case $backend in
@@ -230,7 +233,12 @@ podmesh)
 none)
 	if [ "${PODMESH_HTTP_PORT:-}" = 0 ]; then
 		log "BGP disabled (PODMESH_BGP=none), no health server: sleeping"
-		exec sleep infinity
+		# PID 1 in a container: a TERM must end it, not the grace period
+		trap 'exit 0' TERM INT
+		while :; do
+			sleep 3600 &
+			wait $!
+		done
 	fi
 	conf=$etcdir/bgpd.yaml
 	health_config | write_config "$conf" || exit 1

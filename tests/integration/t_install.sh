@@ -267,17 +267,19 @@ listen=$(nsx hc ss -Htln | awk '{print $4}' | sort | tr '\n' ' ')
 [ "$(stat -c %a "$E2/bgpd.yaml")" = 600 ] || fail "none: config mode $(stat -c %a "$E2/bgpd.yaml")"
 _pm_kill_pid "${PM_PID[node-start:none]}"
 unset 'PM_PID[node-start:none]'
-# PODMESH_HTTP_PORT=0: no health server, sleep (a stand-in records it)
+# PODMESH_HTTP_PORT=0: no health server, it sleeps until a TERM (a
+# stand-in records the sleep and sends the TERM, which must end it, 0)
 cat >"$FAKE/sleep" <<EOS
 #!/bin/sh
-[ "\$1" = infinity ] || exec /bin/sleep "\$@"
+[ "\$1" = 3600 ] || exec /bin/sleep "\$@"
 echo "sleep \$*" >>"$PM_TMP/calls"
+kill -TERM \$PPID
 EOS
 chmod +x "$FAKE/sleep"
 : >"$PM_TMP/calls"
 node_start NODENAME=node-1 PODMESH_BGP=none PODMESH_HTTP_PORT=0 || fail "none, port 0: $(cat "$PM_TMP/ns.err")"
 [ "$(cat "$PM_TMP/calls")" = "podmesh-node NODENAME=node-1
-sleep infinity" ] || fail "none, port 0 ran: $(cat "$PM_TMP/calls")"
+sleep 3600" ] || fail "none, port 0 ran: $(cat "$PM_TMP/calls")"
 rm "$FAKE/sleep"
 ok "none: /liveness, /readiness 200 and /metrics on 127.0.0.1:9099, no BGP port, socket in the container; port 0: sleep"
 
