@@ -263,7 +263,10 @@ link_ns() {
 # directly, so iBGP next hops resolve as connected routes everywhere).
 bridge_add() {
 	ns_add "$1"
-	ip -n "$(ns "$1")" link add br0 type bridge &&
+	# A fixed MAC: left to itself a bridge takes its lowest port's, so a
+	# port plugged in later can change it under the address on br0 (etcd's
+	# in node_lib.sh) while the nodes' ARP caches still hold the old one.
+	ip -n "$(ns "$1")" link add br0 address 02:00:00:00:b0:00 type bridge &&
 	    ip -n "$(ns "$1")" link set br0 up ||
 	    fail "bridge br0 in $1"
 }

@@ -123,7 +123,7 @@ underlay() {
 	NODE_TWO_SUBNETS=0
 	[ "${1:-}" = two ] || return 0
 	NODE_TWO_SUBNETS=1
-	ip -n "$(ns infra)" link add br1 type bridge &&
+	ip -n "$(ns infra)" link add br1 address 02:00:00:00:b0:01 type bridge &&
 	    ip -n "$(ns infra)" link set br1 up || fail "infra br1"
 	ns_add rt
 	_node_plug rt eth0 br0 192.0.2.1/24
