@@ -35,7 +35,6 @@ static struct kernel *kernel;
 static struct node_ds *ds;
 static struct bgpd_config *file_conf; /* datastore mode: the file's */
 static struct event *sync_ev;
-static time_t restart_began; /* start_bgpd: RFC 4724 selection deferral */
 static bool kernel_done; /* adopted kernel routes reconciled */
 static bool adopted_at_start;
 static struct http *http; /* metrics and health */
@@ -345,10 +344,10 @@ on_sync_check(evutil_socket_t fd, short what, void *arg)
 	time_t limit;
 
 	if (bgpd != NULL && bgpd->restarting) {
-		/* the kernel's stale timer started with us (start_bgpd) */
+		/* the kernel's stale timer started with bgpd (start_bgpd) */
 		limit = kernel != NULL ? bgpd->conf->kernel.stale_time
 		                       : bgpd->conf->gr_time;
-		if (time(NULL) - restart_began >= limit) {
+		if (time(NULL) - bgpd->started >= limit) {
 			log_info("restart time over: sending End-of-RIB");
 			bgpd_restart_over(bgpd);
 		} else if (rib_converged(true)) {
@@ -392,7 +391,6 @@ start_bgpd(struct bgpd_config *conf)
 		bgpd->restarting = adopted_at_start;
 	} else
 		bgpd->restarting = ds != NULL;
-	restart_began = time(NULL);
 	if (bgpd_start(bgpd) == -1)
 		return -1;
 	/* sessions can learn routes from now on: adopted ones wait so long */

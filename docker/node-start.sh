@@ -174,6 +174,13 @@ line() {
 	printf '%s\n' "$1"
 }
 
+# the keys both configs share: control socket, metrics listener, log level
+common_config() {
+	line "control-socket: $q_sock"
+	[ -z "$http" ] || line "$http"
+	[ -z "$loglevel" ] || line "log-level: \"$loglevel\""
+}
+
 bgpd_config() {
 	line "# written by $prog from the environment at each start"
 	line "node-name: $q_node"
@@ -186,9 +193,7 @@ bgpd_config() {
 	[ -z "${ETCD_USERNAME:-}" ] || line "  username: $q_user"
 	[ -z "${ETCD_PASSWORD:-}" ] || line "  password: $q_password"
 	line "kernel: {enabled: \"$kernel\"}"
-	line "control-socket: $q_sock"
-	[ -z "$http" ] || line "$http"
-	[ -z "$loglevel" ] || line "log-level: \"$loglevel\""
+	common_config
 }
 
 # PODMESH_BGP=none: no BGP at all; podmesh-bgpd only answers the probes
@@ -201,9 +206,7 @@ health_config() {
 	line "asn: 64512"
 	line "listen: {port: 0}"
 	line "kernel: {enabled: \"false\"}"
-	line "control-socket: $q_sock"
-	[ -z "$http" ] || line "$http"
-	[ -z "$loglevel" ] || line "log-level: \"$loglevel\""
+	common_config
 }
 
 # An older node-start.sh left its config (and any password) on the host.
