@@ -197,6 +197,24 @@ cni_run() {
 	    "$@" "$CNI_TOOL" "$cmd" "$f" "$netns"
 }
 
+# cni_pod NODE POD CONFLIST [CID]: ADD through podmesh-cnitool in NODE
+# (container id CID, default cni-POD, with Kubernetes' CNI_ARGS) into the
+# pod namespace POD (cni_pods_add makes it); its IPv4 address into
+# POD_IP, POD_NODE and PODS (node_lib.sh's pod bookkeeping).
+cni_pod() {
+	local n=$1 p=$2 f=$3 cid=${4:-cni-$2} out ip
+	out=$(cni_run "$n" "$cid" add "$f" "$(cni_netns "$p")" \
+	    CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=$p;K8S_POD_INFRA_CONTAINER_ID=$cid" \
+	    2>>"$PM_TMP/cni.stderr") ||
+	    fail "CNI ADD of pod $p on $n failed: $out $(tail -5 "$PM_TMP/cni.stderr")"
+	ip=$(cni_ip "$out")
+	[[ $ip =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+	    fail "pod $p on $n: no IPv4 address in the ADD result: $out"
+	POD_IP[$p]=$ip
+	POD_NODE[$p]=$n
+	PODS+=("$p")
+}
+
 # cni_plugin NODE CONF-FILE VAR=VALUE...: the plugin binary with exactly
 # these variables (CNI_PATH added unless given), CONF-FILE on stdin.
 cni_plugin() {

@@ -139,22 +139,6 @@ _e2e_apply() {
 	out=$(nctl apply -f "$PM_TMP/$1.yaml" 2>&1) || fail "apply $1: $out"
 }
 
-# _e2e_pod NODE POD: ADD through podmesh-cnitool in NODE (container id
-# e2e-POD); the pod's address into POD_IP.
-_e2e_pod() {
-	local n=$1 p=$2 out ip
-	out=$(cni_run "$n" "e2e-$p" add "$PM_TMP/cni-$n.conflist" \
-	    "$(cni_netns "$p")" \
-	    CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=$p;K8S_POD_INFRA_CONTAINER_ID=e2e-$p" \
-	    2>>"$PM_TMP/cni.stderr") ||
-	    fail "CNI ADD of pod $p on $n failed: $out $(tail -5 "$PM_TMP/cni.stderr")"
-	ip=$(cni_ip "$out")
-	[[ $ip == 198.18.* ]] || fail "pod $p on $n: address '$ip' not from $E2E_POOL: $out"
-	POD_IP[$p]=$ip
-	POD_NODE[$p]=$n
-	PODS+=("$p")
-}
-
 # e2e_up: the cluster, with progress lines.
 e2e_up() {
 	local n p kernel envs
@@ -224,7 +208,9 @@ EOF
 	done
 	for n in "${E2E_PODNODES[@]}"; do
 		for p in "${n}a" "${n}b"; do
-			_e2e_pod "$n" "$p"
+			cni_pod "$n" "$p" "$PM_TMP/cni-$n.conflist" "e2e-$p"
+			[[ ${POD_IP[$p]} == 198.18.* ]] ||
+			    fail "pod $p on $n: address '${POD_IP[$p]}' not from $E2E_POOL"
 		done
 		log "$n: pods ${n}a ${POD_IP[${n}a]}, ${n}b ${POD_IP[${n}b]}; blocks" \
 		    "$(node_blocks "$n" | tr '\n' ' ')"
