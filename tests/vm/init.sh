@@ -4,7 +4,8 @@
 # /modules.list).  Runs as PID 1 under busybox sh:
 #
 #  1. mounts proc, sys, devtmpfs; insmods the modules (9p over virtio for
-#     the host root, veth/bridge for the namespaces, ipip for tunl0);
+#     the host root, veth/bridge for the namespaces, ipip for tunl0,
+#     sch_tbf for bench/qperf.sh);
 #  2. mounts the host root, shared read-only as 9p tag "hostroot", on
 #     /host, and the writable results dir (tag "results") on /results;
 #  3. gives the chroot fresh proc/sys/dev and tmpfs over /tmp, /run,

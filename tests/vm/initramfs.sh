@@ -17,8 +17,9 @@ mdir=$kdir/lib/modules/$kver
 
 # What init loads, and why: virtio-pci and 9p (the host root and results
 # shares; 9p needs netfs and fscache on 6.1), veth and bridge (the test's
-# namespaces and underlay), ipip (tunl0).  Built-in ones are skipped.
-want="virtio_pci 9pnet_virtio 9p veth bridge ipip"
+# namespaces and underlay), ipip (tunl0), sch_tbf (bench/qperf.sh shapes
+# the underlay links).  Built-in ones are skipped.
+want="virtio_pci 9pnet_virtio 9p veth bridge ipip sch_tbf"
 
 busybox=/bin/busybox
 [ -x "$busybox" ] || {
