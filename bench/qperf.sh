@@ -41,9 +41,11 @@
 # PM_VM_WAIT (the cluster's waits inside the VM, s, default 60).
 # Needs root, qperf, gnuplot, and for ipip/native-vm qemu-system-x86,
 # busybox-static and the cached kernel .deb: `bash .ci/deps` installs all.
-# Exit status: 0 when every mode was measured and the report written, 1
-# when a cluster, a check or qperf failed, 2 for a usage error or a missing
-# tool.
+# Exit status: 0 when every mode was measured and the report written; 1
+# when a cluster, a check or qperf failed (what was measured before is
+# still reported, and the folder holds INCOMPLETE saying what is missing);
+# 2 for a usage error or a missing tool; 124 when the overall deadline
+# passed.
 set -u -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -55,9 +57,12 @@ METRICS="tcp_bw udp_bw tcp_lat udp_lat"
 RATE=10gbit
 OUT=
 ARGV=("$@")
+# usage [STATUS]: the Usage part of the header; on stdout for --help
 usage() {
-	sed -n '/^# Usage:/,/^# Exit status/p' "$0" | sed 's/^# \{0,1\}//' >&2
-	exit 2
+	local fd=2
+	[ "${1:-2}" = 0 ] && fd=1
+	sed -n '/^# Usage:/,/^[^#]/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&"$fd"
+	exit "${1:-2}"
 }
 die() {
 	echo "qperf.sh: $*" >&2
@@ -75,6 +80,7 @@ while [ $# -gt 0 ]; do
 	--out) OUT=${2:-}; shift ;;
 	--build) PODMESH_BUILD=$(cd "${2:-.}" && pwd) || exit 2; shift ;;
 	--keep) export PM_KEEP=1 ;;
+	-h | --help) usage 0 ;;
 	*) usage ;;
 	esac
 	shift
@@ -105,7 +111,11 @@ command -v qperf >/dev/null || die "qperf not installed (Debian package qperf; b
 command -v gnuplot >/dev/null || die "gnuplot not installed (Debian package gnuplot-nox; bash .ci/deps installs it)"
 # shellcheck disable=SC1091
 . "$top/tests/vm/vm_lib.sh"
-if ((${#VM_MODES[@]} > 0)) && [ -z "${PM_UNDER_DEADLINE:-}" ]; then
+# lib.sh below re-runs this script under its deadline (PM_UNDER_DEADLINE);
+# the first pass, the one without PM_QP_OUT, checks and chooses the results
+# folder once
+[ -z "${PM_QP_OUT:-}" ] && unset PM_UNDER_DEADLINE
+if ((${#VM_MODES[@]} > 0)) && [ -z "${PM_QP_OUT:-}" ]; then
 	vm_missing ||
 	    die "cannot boot the VM for ipip/native-vm: $VM_MISSING (bash .ci/deps;" \
 	    "or leave them out with --modes native,vxlan,crosssubnet)"
@@ -113,9 +123,7 @@ fi
 
 export PODMESH_BUILD=${PODMESH_BUILD:-$top/build}
 export PODMESH_SRC=$top
-# lib.sh below re-runs this script under its deadline: the results folder
-# is chosen once, before that
-if [ -z "${PM_UNDER_DEADLINE:-}" ]; then
+if [ -z "${PM_QP_OUT:-}" ]; then
 	PM_QP_LATEST=
 	if [ -z "$OUT" ]; then
 		OUT=$top/results/qperf-$(date -u +%Y%m%dT%H%M%SZ)
@@ -131,7 +139,8 @@ OUT=$(cd "$OUT" && pwd)
 
 # The deadline, from what there is to do: per pair RUNS x metrics x both
 # paths x (TIME + what a qperf start costs); a cluster's setup; the VM's
-# boot, and everything inside it ~5x slower under TCG.
+# boot, a cluster's setup there (several times the host's under TCG) and
+# twice the host's time per pair (each qperf start is slow there).
 nm=$(wc -w <<<"$METRICS")
 per_pair=$((RUNS * nm * 2 * (QTIME + 1)))
 host_t=0
@@ -141,7 +150,7 @@ for m in "${HOST_MODES[@]}"; do
 	host_t=$((host_t + 40 + pairs * per_pair))
 done
 vm_t=0
-((${#VM_MODES[@]} > 0)) && vm_t=$((180 + ${#VM_MODES[@]} * (200 + 2 * per_pair)))
+((${#VM_MODES[@]} > 0)) && vm_t=$((240 + ${#VM_MODES[@]} * (200 + 2 * per_pair)))
 export PM_TIMEOUT=$((host_t + vm_t + 120))
 set -- "${ARGV[@]}" # lib.sh re-runs the script with them
 # shellcheck disable=SC1091
@@ -162,25 +171,52 @@ qperf_v=$(dpkg-query -W -f='${Version}' qperf 2>/dev/null)
 	printf 'PM_QP_BUILD=%q\n' "$PODMESH_BUILD"
 } >"$OUT/meta.env"
 
+# report [WHY]: the report of what was measured; with WHY, the folder is
+# marked INCOMPLETE and the run fails.
+report() {
+	if [ -s "$OUT/samples.csv" ]; then
+		step "report"
+		/usr/bin/python3 "$here/qperf_report.py" "$OUT" ||
+		    fail "qperf_report.py $OUT failed"
+	fi
+	[ -z "${1:-}" ] && return 0
+	echo "$*" >"$OUT/INCOMPLETE"
+	fail "$* (what was measured before is in $OUT)"
+}
+
 args=(--out "$OUT" --runs "$RUNS" --time "$QTIME" --metrics "$METRICS")
 if ((${#HOST_MODES[@]} > 0)); then
 	step "on this host: ${HOST_MODES[*]} (deadline ${host_t}s)"
+	# in the background, so that our cleanup can stop it (timeout(1)
+	# gives it its own process group)
 	env -u PM_UNDER_DEADLINE PM_TIMEOUT=$((host_t + 60)) QP_RATE="$RATE" \
-	    bash "$here/qperf_cluster.sh" "${args[@]}" "${HOST_MODES[@]}" ||
-	    fail "bench/qperf_cluster.sh ${HOST_MODES[*]} failed (its log is above)"
+	    bash "$here/qperf_cluster.sh" "${args[@]}" "${HOST_MODES[@]}" &
+	PM_PID["cluster:host"]=$!
+	wait "${PM_PID[cluster:host]}"
+	rc=$?
+	unset "PM_PID[cluster:host]"
+	[ "$rc" = 0 ] ||
+	    report "bench/qperf_cluster.sh ${HOST_MODES[*]} failed (status $rc; its log is above)"
 fi
 
 if ((${#VM_MODES[@]} > 0)); then
 	step "in the VM: ${VM_MODES[*]} (deadline ${vm_t}s)"
+	# an early report, in case the VM fails
+	report
+	echo "the VM part (${VM_MODES[*]}) did not finish; its log: $OUT/vm/" \
+	    >"$OUT/INCOMPLETE"
 	vm_prepare
-	res=$PM_TMP/vm
-	vm_qrate=
-	[ -n "$RATE" ] && vm_qrate="QP_RATE=$RATE "
-	PM_VM_WAIT=${PM_VM_WAIT:-60} vm_env "$res" \
-	    "${vm_qrate}bash $here/qperf_cluster.sh --out \$PM_VM_RESULTS/out --runs $RUNS --time $QTIME --metrics '$METRICS' --tag vm ${VM_MODES[*]}" \
-	    "$vm_t"
+	# the VM's share is in the results folder: vm.env, inner.log, and on
+	# failure the inner temp dir with every daemon's log
+	res=$OUT/vm
+	inner="QP_RATE=${RATE:-} QP_UDP_MSG=${QP_UDP_MSG:-1400} PM_KEEP=1"
+	inner+=" bash $(printf %q "$here/qperf_cluster.sh") --out \"\$PM_VM_RESULTS/out\""
+	inner+=" --runs $RUNS --time $QTIME --metrics '$METRICS' --tag vm ${VM_MODES[*]}"
+	inner+="; rc=\$?; [ \$rc -eq 0 ] || cp -r /tmp/pm-* \"\$PM_VM_RESULTS\"/ 2>/dev/null"
+	inner+="; [ \$rc -ne 0 ] || rm -rf /tmp/pm-*; exit \$rc"
+	PM_VM_WAIT=${PM_VM_WAIT:-60} vm_env "$res" "$inner" "$vm_t"
 	vm_boot "$res" "$vm_t"
-	[ -s "$res/out/samples.csv" ] || fail "the VM wrote no samples"
+	[ -s "$res/out/samples.csv" ] || report "the VM wrote no samples"
 	if [ -s "$OUT/samples.csv" ]; then
 		sed 1d "$res/out/samples.csv" >>"$OUT/samples.csv"
 	else
@@ -189,15 +225,15 @@ if ((${#VM_MODES[@]} > 0)); then
 	cat "$res/out/checks.txt" >>"$OUT/checks.txt"
 	printf 'PM_QP_VM_KERNEL=%q\n' "$PM_VM_KVER (qemu TCG, ${PM_VM_SMP:-2} vCPUs)" \
 	    >>"$OUT/meta.env"
+	rm -f "$OUT/INCOMPLETE"
 fi
 
-step "report"
-/usr/bin/python3 "$here/qperf_report.py" "$OUT" || fail "qperf_report.py $OUT failed"
+report
 if [ -n "$LATEST" ]; then
 	ln -sfn "$(basename "$OUT")" "$LATEST"
 fi
 echo
 echo "checks:"
 sed 's/^/  /' "$OUT/checks.txt"
-echo "results: $OUT (table.md, chart.png, samples.csv, summary.csv)"
+echo "results: $OUT (table.md, chart.png, samples.csv, summary.csv; vm/: the VM's log)"
 exit 0

@@ -20,15 +20,17 @@
 #                needs an ipip tunl0 (the VM)
 #
 # Per pair, the client runs in n1 (or its pod) and the server in the other
-# node (or its pod).  Each run measures every metric once on both paths,
-# hosts first in odd runs and pods first in even ones, so drift hits both.
+# node (or its pod).  Each run measures every metric once on both paths;
+# which path goes first alternates from one test to the next, so drift hits
+# both.
 # udp_bw sends QP_UDP_MSG-byte messages (default 1400: they fit the
 # smallest pod MTU, 1450, in one packet); the other tests use qperf's
 # defaults (64 KiB for tcp_bw, 1 byte for the latency tests).
 #
 # Checked per mode, or the script fails: the route from n1 to the far pod
 # leaves by the mode's device (eth0, vxlan.calico, tunl0), which carried
-# the pods' traffic (its TX counter grew); the pods' eth0 and the tunnel
+# the pods' traffic (its TX counter grew; natively routed pairs leave
+# every tunnel device in n1 idle); the pods' eth0 and the tunnel
 # device have the mode's MTU; no namespace fragmented or reassembled an IP
 # packet while qperf ran (FragCreates, FragOKs, ReasmReqds in
 # /proc/net/snmp); every qperf run printed a value in the unit asked for.
@@ -52,9 +54,12 @@ QTIME=2
 METRICS="tcp_bw udp_bw tcp_lat udp_lat"
 TAG=
 ARGV=("$@")
+# usage [STATUS]: the Usage part of the header; on stdout for --help
 usage() {
-	sed -n '/^# Usage:/,/^# Environment/p' "$0" | sed 's/^# \{0,1\}//' >&2
-	exit 2
+	local fd=2
+	[ "${1:-2}" = 0 ] && fd=1
+	sed -n '/^# Usage:/,/^[^#]/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&"$fd"
+	exit "${1:-2}"
 }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -63,6 +68,7 @@ while [ $# -gt 0 ]; do
 	--time) QTIME=${2:-}; shift ;;
 	--metrics) METRICS=${2:-}; shift ;;
 	--tag) TAG=${2:-}; shift ;;
+	-h | --help) usage 0 ;;
 	-*) usage ;;
 	*) break ;;
 	esac
@@ -113,7 +119,8 @@ qp_snmp() {
 qp_frags() {
 	local s=0 x v
 	for x in "$@"; do
-		v=$(qp_snmp "$x") || fail "/proc/net/snmp in $x"
+		v=$(qp_snmp "$x") && [[ $v =~ ^[0-9]+$ ]] ||
+		    fail "/proc/net/snmp in $x: no IP fragment counters"
 		s=$((s + v))
 	done
 	echo "$s"
@@ -152,7 +159,7 @@ qp_server() {
 	ip netns exec "$(ns "$1")" qperf --listen_port "$QP_PORT" \
 	    >>"$PM_TMP/qperf-$1.log" 2>&1 &
 	PM_PID["qperf:$1"]=$!
-	wait_until 10 _qp_listening "$1" || fail "qperf did not listen in $1"
+	wait_until "$W" _qp_listening "$1" || fail "qperf did not listen in $1"
 }
 
 _qp_listening() {
@@ -182,11 +189,12 @@ qp_one() {
 # metric, n1 -> HOST-DEST and pod p1 -> POD-DEST, into samples.csv.
 qp_pair() {
 	local key=$1 label=$2 hmtu=$3 pmtu=$4 dev=$5 hdst=$6 pdst=$7 r m
-	local order v path
+	local order v path i=0
 	for ((r = 1; r <= RUNS; r++)); do
-		order="hosts pods"
-		((r % 2 == 0)) && order="pods hosts"
 		for m in $METRICS; do
+			# which path goes first alternates from one test to the next
+			order="hosts pods"
+			(((r + i++) % 2 == 0)) && order="pods hosts"
 			for path in $order; do
 				if [ "$path" = hosts ]; then
 					v=$(qp_one n1 "$hdst" "$m") || exit 1
@@ -280,25 +288,44 @@ qp_mode() {
 	    "crosssubnet-within|CrossSubnet: within a subnet|eth0|n2|p2") ;;
 	ipip) pairs=("ipip|IPIP|tunl0|n2|p2") ;;
 	esac
-	local pr key label want pmtu hmtu
+	local pr key label want pmtu hmtu d idle
 	for pr in "${pairs[@]}"; do
 		IFS='|' read -r key label want far p <<<"$pr"
-		dev=$(qp_dev n1 "${POD_IP[$p]}")
+		dev=$(qp_dev n1 "${POD_IP[$p]}") || fail "$key: ip route get ${POD_IP[$p]} in n1"
 		[ "$dev" = "$want" ] ||
 		    fail "$key: n1 routes ${POD_IP[$p]} ($p) by '$dev', not $want:" \
 		    "$(ip -n "$(ns n1)" route get "${POD_IP[$p]}")"
 		[ "$(qp_dev n1 "${NODE_IP[$far]}")" = eth0 ] ||
 		    fail "$key: n1 does not reach ${NODE_IP[$far]} by eth0"
 		pmtu=$mtu
-		hmtu=$(qp_mtu n1 eth0)
+		hmtu=$(qp_mtu n1 eth0) || fail "n1: eth0's MTU"
+		# a natively routed pair must leave every tunnel device idle
+		idle=()
+		if [ "$dev" = eth0 ]; then
+			for d in vxlan.calico tunl0; do
+				ip -n "$(ns n1)" link show dev "$d" >/dev/null 2>&1 &&
+				    idle+=("$d")
+			done
+		fi
 		step "$key$suffix: qperf n1 -> $far (${NODE_IP[$far]}), p1 -> $p" \
 		    "(${POD_IP[$p]}) by $dev; $RUNS run(s) x $METRICS, ${QTIME}s each"
-		f0=$(qp_frags "${nss[@]}")
+		f0=$(qp_frags "${nss[@]}") || exit 1
 		t0=$(qp_tx n1 "$dev")
+		declare -A i0=()
+		for d in "${idle[@]}"; do
+			i0[$d]=$(qp_tx n1 "$d")
+		done
 		qp_pair "$key$suffix" "$label$lsuffix" "$hmtu" "$pmtu" "$dev" \
 		    "${NODE_IP[$far]}" "${POD_IP[$p]}"
-		f1=$(qp_frags "${nss[@]}")
+		f1=$(qp_frags "${nss[@]}") || exit 1
 		t1=$(qp_tx n1 "$dev")
+		[[ $f0$f1 =~ ^[0-9]+$ && $t0 =~ ^[0-9]+$ && $t1 =~ ^[0-9]+$ ]] ||
+		    fail "$key: counters unreadable (frags '$f0' '$f1', $dev TX '$t0' '$t1')"
+		for d in "${idle[@]}"; do
+			[ "$(qp_tx n1 "$d")" = "${i0[$d]}" ] ||
+			    fail "$key: routed natively, yet n1's $d sent" \
+			    "$(($(qp_tx n1 "$d") - i0[$d])) packets during the runs"
+		done
 		[ "$f1" = "$f0" ] ||
 		    fail "$key: IP fragmentation or reassembly while qperf ran" \
 		    "($((f1 - f0)) FragCreates+FragOKs+ReasmReqds over ${nss[*]})"
@@ -306,8 +333,8 @@ qp_mode() {
 		    fail "$key: n1's $dev sent only $((t1 - t0)) packets while the" \
 		    "pods ran qperf: the traffic did not take it"
 		echo "$key$suffix: pods by $dev, pod MTU $pmtu, underlay MTU $hmtu;" \
-		    "$dev TX +$((t1 - t0)) packets; 0 fragmented or reassembled" \
-		    >>"$OUT/checks.txt"
+		    "$dev TX +$((t1 - t0)) packets${idle[*]:+ (${idle[*]} idle)};" \
+		    "0 fragmented or reassembled" >>"$OUT/checks.txt"
 		ok "$key$suffix: by $dev (+$((t1 - t0)) packets), no fragments"
 	done
 	for n in "${NODES[@]}" "${PODS[@]}"; do
