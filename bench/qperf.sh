@@ -235,5 +235,7 @@ fi
 echo
 echo "checks:"
 sed 's/^/  /' "$OUT/checks.txt"
-echo "results: $OUT (table.md, chart.png, samples.csv, summary.csv; vm/: the VM's log)"
+vmlog=
+((${#VM_MODES[@]} > 0)) && vmlog="; vm/: the VM's log"
+echo "results: $OUT (table.md, chart.png, samples.csv, summary.csv$vmlog)"
 exit 0
