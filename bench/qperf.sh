@@ -209,11 +209,9 @@ if ((${#VM_MODES[@]} > 0)); then
 	# the VM's share is in the results folder: vm.env, inner.log, and on
 	# failure the inner temp dir with every daemon's log
 	res=$OUT/vm
-	inner="QP_RATE=${RATE:-} QP_UDP_MSG=${QP_UDP_MSG:-1400} PM_KEEP=1"
+	inner="QP_RATE=${RATE:-} QP_UDP_MSG=${QP_UDP_MSG:-1400}"
 	inner+=" bash $(printf %q "$here/qperf_cluster.sh") --out \"\$PM_VM_RESULTS/out\""
 	inner+=" --runs $RUNS --time $QTIME --metrics '$METRICS' --tag vm ${VM_MODES[*]}"
-	inner+="; rc=\$?; [ \$rc -eq 0 ] || cp -r /tmp/pm-* \"\$PM_VM_RESULTS\"/ 2>/dev/null"
-	inner+="; [ \$rc -ne 0 ] || rm -rf /tmp/pm-*; exit \$rc"
 	PM_VM_WAIT=${PM_VM_WAIT:-60} vm_env "$res" "$inner" "$vm_t"
 	vm_boot "$res" "$vm_t"
 	[ -s "$res/out/samples.csv" ] || report "the VM wrote no samples"

@@ -185,10 +185,11 @@ qp_one() {
 	echo "$v"
 }
 
-# qp_pair KEY LABEL HMTU PMTU DEV HOST-DEST POD-DEST: RUNS runs of every
-# metric, n1 -> HOST-DEST and pod p1 -> POD-DEST, into samples.csv.
+# qp_pair KEY LABEL HMTU MTU DEV HOST-DEST POD-DEST: RUNS runs of every
+# metric, n1 -> HOST-DEST (underlay MTU HMTU) and pod p1 -> POD-DEST (pod
+# MTU MTU, by DEV), into samples.csv.
 qp_pair() {
-	local key=$1 label=$2 hmtu=$3 pmtu=$4 dev=$5 hdst=$6 pdst=$7 r m
+	local key=$1 label=$2 hmtu=$3 mtu=$4 dev=$5 hdst=$6 pdst=$7 r m
 	local order v path i=0
 	for ((r = 1; r <= RUNS; r++)); do
 		for m in $METRICS; do
@@ -201,7 +202,7 @@ qp_pair() {
 					echo "$key,$label,hosts,$hmtu,eth0,$m,$r,$v"
 				else
 					v=$(qp_one p1 "$pdst" "$m") || exit 1
-					echo "$key,$label,pods,$pmtu,$dev,$m,$r,$v"
+					echo "$key,$label,pods,$mtu,$dev,$m,$r,$v"
 				fi >>"$OUT/samples.csv"
 				log "$key run $r $m $path: $v"
 			done
@@ -212,7 +213,7 @@ qp_pair() {
 # qp_mode MODE: build, measure, check, tear down.
 qp_mode() {
 	local mode=$1 env=() mtu=1500 dev=eth0 two="" n p i far
-	local tunmtu="" tundev="" suffix="" lsuffix="" nss=() f0 f1 t0 t1
+	local tundev="" suffix="" lsuffix="" nss=() f0 f1 t0 t1
 	case $mode in
 	native) env=(CALICO_IPV4POOL_IPIP=Never CALICO_IPV4POOL_VXLAN=Never) ;;
 	vxlan)
@@ -232,7 +233,6 @@ qp_mode() {
 		    "IPIP in the VM, as bench/qperf.sh does)"
 		;;
 	esac
-	[ -n "$tundev" ] && tunmtu=$mtu
 	[ "$TAG" = vm ] && suffix=-vm lsuffix=" (qemu VM)"
 
 	step "$mode$lsuffix: cluster (pod MTU $mtu)"
@@ -262,8 +262,8 @@ qp_mode() {
 		cni_pod "$n" "$p" "$PM_TMP/cni-$n.conflist"
 		[ "$(qp_mtu "$p" eth0)" = "$mtu" ] ||
 		    fail "$p: eth0 MTU $(qp_mtu "$p" eth0), not $mtu"
-		[ -z "$tundev" ] || [ "$(qp_mtu "$n" "$tundev")" = "$tunmtu" ] ||
-		    fail "$n: $tundev MTU $(qp_mtu "$n" "$tundev"), not $tunmtu"
+		[ -z "$tundev" ] || [ "$(qp_mtu "$n" "$tundev")" = "$mtu" ] ||
+		    fail "$n: $tundev MTU $(qp_mtu "$n" "$tundev"), not $mtu"
 		log "pod $p on $n: ${POD_IP[$p]}"
 	done
 	for p in "${PODS[@]}"; do
@@ -288,7 +288,7 @@ qp_mode() {
 	    "crosssubnet-within|CrossSubnet: within a subnet|eth0|n2|p2") ;;
 	ipip) pairs=("ipip|IPIP|tunl0|n2|p2") ;;
 	esac
-	local pr key label want pmtu hmtu d idle
+	local pr key label want hmtu d idle
 	for pr in "${pairs[@]}"; do
 		IFS='|' read -r key label want far p <<<"$pr"
 		dev=$(qp_dev n1 "${POD_IP[$p]}") || fail "$key: ip route get ${POD_IP[$p]} in n1"
@@ -297,7 +297,6 @@ qp_mode() {
 		    "$(ip -n "$(ns n1)" route get "${POD_IP[$p]}")"
 		[ "$(qp_dev n1 "${NODE_IP[$far]}")" = eth0 ] ||
 		    fail "$key: n1 does not reach ${NODE_IP[$far]} by eth0"
-		pmtu=$mtu
 		hmtu=$(qp_mtu n1 eth0) || fail "n1: eth0's MTU"
 		# a natively routed pair must leave every tunnel device idle
 		idle=()
@@ -315,12 +314,12 @@ qp_mode() {
 		for d in "${idle[@]}"; do
 			i0[$d]=$(qp_tx n1 "$d")
 		done
-		qp_pair "$key$suffix" "$label$lsuffix" "$hmtu" "$pmtu" "$dev" \
+		qp_pair "$key$suffix" "$label$lsuffix" "$hmtu" "$mtu" "$dev" \
 		    "${NODE_IP[$far]}" "${POD_IP[$p]}"
 		f1=$(qp_frags "${nss[@]}") || exit 1
 		t1=$(qp_tx n1 "$dev")
-		[[ $f0$f1 =~ ^[0-9]+$ && $t0 =~ ^[0-9]+$ && $t1 =~ ^[0-9]+$ ]] ||
-		    fail "$key: counters unreadable (frags '$f0' '$f1', $dev TX '$t0' '$t1')"
+		[[ $t0 =~ ^[0-9]+$ && $t1 =~ ^[0-9]+$ ]] ||
+		    fail "$key: n1's $dev TX counter unreadable ('$t0', '$t1')"
 		for d in "${idle[@]}"; do
 			[ "$(qp_tx n1 "$d")" = "${i0[$d]}" ] ||
 			    fail "$key: routed natively, yet n1's $d sent" \
@@ -332,7 +331,7 @@ qp_mode() {
 		[ $((t1 - t0)) -ge 100 ] ||
 		    fail "$key: n1's $dev sent only $((t1 - t0)) packets while the" \
 		    "pods ran qperf: the traffic did not take it"
-		echo "$key$suffix: pods by $dev, pod MTU $pmtu, underlay MTU $hmtu;" \
+		echo "$key$suffix: pods by $dev, pod MTU $mtu, underlay MTU $hmtu;" \
 		    "$dev TX +$((t1 - t0)) packets${idle[*]:+ (${idle[*]} idle)};" \
 		    "0 fragmented or reassembled" >>"$OUT/checks.txt"
 		ok "$key$suffix: by $dev (+$((t1 - t0)) packets), no fragments"

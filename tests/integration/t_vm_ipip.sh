@@ -61,10 +61,8 @@ src=$(cd "$PODMESH_SRC" && pwd) || fail "PODMESH_SRC=$PODMESH_SRC"
 step "kernel and initramfs"
 vm_prepare
 res=$PM_TMP/results
-# PM_KEEP=1 inside: on failure the inner temp dir (daemon logs) is copied
-# into the results share
-vm_env "$res" "PM_KEEP=1 bash $(printf %q "$src/tests/vm/inner_ipip.sh"); rc=\$?; [ \$rc -eq 0 ] || cp -r /tmp/pm-* \"\$PM_VM_RESULTS\"/ 2>/dev/null; exit \$rc" \
-    "$PM_VM_TIMEOUT"
+# on failure the inner temp dir (daemon logs) lands in the results share
+vm_env "$res" "bash $(printf %q "$src/tests/vm/inner_ipip.sh")" "$PM_VM_TIMEOUT"
 vm_boot "$res" "$PM_VM_TIMEOUT"
 grep -q "PASS" "$res/inner.log" || fail "inner status 0 but no PASS in its log"
 ok "IPIP through a real tunl0 in Debian's kernel $PM_VM_KVER: inner test PASS (VM ${VM_ELAPSED}s)"

@@ -44,12 +44,13 @@ vm_prepare() {
 	log "initramfs $VM_INITRD"
 }
 
-# vm_env RESULTS CMD [TIMEOUT]: RESULTS/vm.env for init.sh.  CMD runs with
-# bash in the VM's chroot, where the host root is the same tree (so
-# PODMESH_SRC and PODMESH_BUILD are passed as absolute paths) and RESULTS
-# is $PM_VM_RESULTS.  The inner PM_TIMEOUT is kept well inside TIMEOUT
-# (qemu's limit, default 420 s); the sanitizer options and PM_VM_WAIT are
-# passed through.
+# vm_env RESULTS CMD [TIMEOUT]: RESULTS/vm.env for init.sh.  CMD, one
+# command, runs with bash in the VM's chroot, where the host root is the
+# same tree (so PODMESH_SRC and PODMESH_BUILD are passed as absolute paths)
+# and RESULTS is $PM_VM_RESULTS.  The inner PM_TIMEOUT is kept well inside
+# TIMEOUT (qemu's limit, default 420 s); the sanitizer options and
+# PM_VM_WAIT are passed through.  PM_KEEP=1 inside: when CMD fails, the
+# inner temp dirs (/tmp/pm-*, every daemon's log) are copied into RESULTS.
 vm_env() {
 	local res=$1 cmd=$2 t=${3:-420} build src v
 	build=$(cd "$PODMESH_BUILD" && pwd) || fail "PODMESH_BUILD=$PODMESH_BUILD"
@@ -65,7 +66,9 @@ vm_env() {
 		for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS PM_VM_WAIT; do
 			[ -n "${!v:-}" ] && printf 'export %s=%q\n' "$v" "${!v}"
 		done
-		printf 'PM_VM_CMD=%q\n' "$cmd"
+		echo "export PM_KEEP=1"
+		# shellcheck disable=SC2016 # expanded inside the VM
+		printf 'PM_VM_CMD=%q\n' "$cmd"'; rc=$?; [ $rc -eq 0 ] || cp -r /tmp/pm-* "$PM_VM_RESULTS"/ 2>/dev/null; exit $rc'
 	} >"$res/vm.env"
 }
 
